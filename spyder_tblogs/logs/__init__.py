@@ -1,0 +1,1 @@
+"""Qt-free reading and indexing of TensorBoard log directories."""

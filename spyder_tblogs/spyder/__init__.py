@@ -1,0 +1,1 @@
+"""The Spyder plugin: everything that imports Qt or Spyder lives here."""

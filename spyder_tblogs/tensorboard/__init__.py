@@ -1,0 +1,1 @@
+"""Qt-free management of TensorBoard server processes."""
