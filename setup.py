@@ -26,6 +26,8 @@ INSTALL_REQUIRES = [
     "protobuf>=3.20",
     "crc32c>=2.3",
     "psutil>=5.9",
+    # Where the TensorBoard instance registry lives on each platform.
+    "platformdirs>=2",
     "watchdog>=2.1",
     "qtpy>=2.0",
 ]

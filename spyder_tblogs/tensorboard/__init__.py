@@ -1,1 +1,19 @@
-"""Qt-free management of TensorBoard server processes."""
+"""Qt-free management of TensorBoard server processes.
+
+Start TensorBoard as a separate process (never in Spyder's GUI thread nor in
+the IPython kernel), reuse a running one, notice when one dies, and stop a
+server together with its children. The Spyder plugin wraps
+:class:`TensorBoardManager` in a worker thread; ``python -m spyder_tblogs
+tensorboard ...`` exposes it on the command line.
+"""
+
+from spyder_tblogs.tensorboard.instance import (
+    ServerState, TensorBoardError, TensorBoardInstance,
+    TensorBoardSecurityWarning)
+from spyder_tblogs.tensorboard.manager import TensorBoardManager
+from spyder_tblogs.tensorboard.process import find_interpreter
+
+__all__ = [
+    "TensorBoardManager", "TensorBoardInstance", "TensorBoardError",
+    "find_interpreter", "ServerState", "TensorBoardSecurityWarning",
+]

@@ -1,0 +1,146 @@
+"""``python -m spyder_tblogs tensorboard {start,list,stop}``.
+
+Errors are one line on stderr with a non-zero exit code, never a traceback.
+The registry is the user's (or ``$SPYDER_TBLOGS_REGISTRY``), so a second CLI
+call, or Spyder, sees what an earlier one started.
+"""
+
+import json
+import os
+import sys
+import warnings
+
+#: Exit code for a failure (bad input, TensorBoard error).
+EXIT_FAILURE = 1
+
+
+def add_parsers(subparsers):
+    """Add the ``tensorboard`` command and its actions to ``subparsers``."""
+    parser = subparsers.add_parser(
+        "tensorboard",
+        help="start, list and stop managed TensorBoard servers",
+        description="Start, list and stop TensorBoard servers that run as "
+                    "their own processes and outlive this command.")
+    actions = parser.add_subparsers(dest="tensorboard_action",
+                                    metavar="ACTION")
+    actions.required = True
+
+    start = actions.add_parser(
+        "start", help="start (or reuse) TensorBoard on a log directory",
+        description="Start TensorBoard on LOGDIR, or reuse the one already "
+                    "serving it with the same interpreter and extra "
+                    "arguments; print its URL. Arguments after '--' go to "
+                    "TensorBoard.")
+    start.add_argument("logdir", metavar="LOGDIR")
+    start.add_argument("--python", metavar="PY",
+                       help="interpreter that has tensorboard (default: this "
+                            "one)")
+    start.add_argument("--port", type=int, metavar="N",
+                       help="port (default: a free one)")
+    start.add_argument("--host", default="127.0.0.1", metavar="H",
+                       help="address to listen on (default: 127.0.0.1; "
+                            "anything else exposes the logs to the network)")
+    start.add_argument("--timeout", type=float, default=60.0, metavar="S",
+                       help="seconds to wait for the server (default: 60)")
+    start.add_argument("--json", action="store_true",
+                       help="print pid, port, host, url, logdir, reused as "
+                            "JSON")
+    start.set_defaults(handler=run_start)
+
+    listing = actions.add_parser("list", help="list running instances")
+    listing.add_argument("--json", action="store_true",
+                         help="print a JSON list")
+    listing.set_defaults(handler=run_list)
+
+    stop = actions.add_parser(
+        "stop", help="stop instances and their child processes",
+        description="Stop the instance with pid PID, every instance serving "
+                    "LOGDIR, or all registered instances.")
+    target = stop.add_mutually_exclusive_group(required=True)
+    target.add_argument("target", nargs="?", metavar="PID|LOGDIR")
+    target.add_argument("--all", action="store_true",
+                        help="stop every registered instance")
+    stop.set_defaults(handler=run_stop)
+
+
+def _fail(message):
+    print(f"error: {message}", file=sys.stderr)
+    return EXIT_FAILURE
+
+
+def _manager():
+    from spyder_tblogs.tensorboard.manager import TensorBoardManager
+    return TensorBoardManager()
+
+
+def run_start(args):
+    """Handle ``tensorboard start``."""
+    from spyder_tblogs.tensorboard.instance import (
+        TensorBoardError, TensorBoardSecurityWarning)
+    try:
+        manager = _manager()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", TensorBoardSecurityWarning)
+            instance = manager.start(
+                args.logdir, python=args.python, port=args.port,
+                host=args.host, extra_args=getattr(args, "extra", []) or [],
+                timeout=args.timeout)
+    except TensorBoardError as error:
+        return _fail(error.message)
+    except OSError as error:
+        return _fail(f"registry: {error}")
+    for warning in caught:
+        if issubclass(warning.category, TensorBoardSecurityWarning):
+            print(f"warning: {warning.message}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(instance.to_json()))
+    else:
+        print(instance.url)
+    return 0
+
+
+def run_list(args):
+    """Handle ``tensorboard list``."""
+    try:
+        instances = _manager().list()
+    except OSError as error:
+        return _fail(f"registry: {error}")
+    if args.json:
+        print(json.dumps([instance.to_json() for instance in instances]))
+        return 0
+    for instance in instances:
+        extra = (" " + " ".join(instance.extra_args)) if instance.extra_args \
+            else ""
+        print(f"{instance.pid}\t{instance.url}\t{instance.logdir}{extra}")
+    return 0
+
+
+def run_stop(args):
+    """Handle ``tensorboard stop``."""
+    from spyder_tblogs.tensorboard.instance import TensorBoardError
+    try:
+        manager = _manager()
+        if args.all:
+            stopped = []
+            for instance in manager.list():
+                stopped.extend(manager.stop(instance))
+            # Records of servers still starting or hung are stopped too.
+            for _, instance, _ in manager.registry.records():
+                stopped.extend(manager.stop(instance))
+            print(f"stopped {len(stopped)} process(es)")
+            return 0
+        target = args.target
+        if target.isdigit() and not os.path.isdir(target):
+            what = f"pid {target}"
+            stopped = manager.stop(int(target))
+        else:
+            what = target
+            stopped = manager.stop(target)
+    except TensorBoardError as error:
+        return _fail(error.message)
+    except OSError as error:
+        return _fail(f"registry: {error}")
+    if not stopped:
+        return _fail(f"no running TensorBoard registered for {what}")
+    print(f"stopped {len(stopped)} process(es)")
+    return 0

@@ -1,0 +1,363 @@
+"""Low-level process helpers: interpreters, ports, HTTP probes, process trees.
+
+Nothing here keeps state except the interpreter cache; the manager combines
+these pieces. Kept free of heavy imports so a reused start stays fast.
+"""
+
+import errno
+import ipaddress
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import psutil
+
+#: TensorBoard's message when the port it was given is taken
+#: (``tensorboard.program.WerkzeugServer``).
+PORT_IN_USE_PATTERN = re.compile(
+    r"could not bind to port (\d+), it was already in use", re.IGNORECASE)
+
+#: Log files are cut back to their last ``LOG_KEEP_BYTES`` once they grow
+#: past ``LOG_MAX_BYTES`` (see :func:`trim_log`).
+LOG_MAX_BYTES = 1024 * 1024
+LOG_KEEP_BYTES = 256 * 1024
+
+# A probe must not go through an HTTP(S)_PROXY from the environment: the
+# server is local, and a proxy would answer for a dead one.
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+_interpreter_cache = {}
+_interpreter_lock = threading.Lock()
+
+_CHECK_SNIPPET = "import tensorboard"
+
+
+# --- Interpreters -----------------------------------------------------------
+
+def normalize_interpreter(path):
+    """Return an absolute interpreter path, keeping symlinks.
+
+    Virtual environments' ``python`` is a symlink to the base interpreter;
+    resolving it would lose the environment, so only ``abspath`` is applied.
+    A bare name such as ``python3`` is looked up on ``PATH``.
+    """
+    path = os.path.expanduser(str(path))
+    if os.sep not in path and (os.altsep is None or os.altsep not in path):
+        import shutil
+        found = shutil.which(path)
+        if found:
+            path = found
+    return os.path.abspath(path)
+
+
+def check_interpreter(path):
+    """Tell whether ``path`` is an interpreter that can import tensorboard.
+
+    Parameters
+    ----------
+    path : str
+        Interpreter path (normalized with :func:`normalize_interpreter`).
+
+    Returns
+    -------
+    (bool, str)
+        Whether it can, and if not a short reason (the interpreter's stderr
+        tail or an OS error).
+    """
+    if not os.path.isfile(path):
+        return False, f"no such file: {path}"
+    if not os.access(path, os.X_OK):
+        return False, f"not executable: {path}"
+    try:
+        stat = os.stat(path)
+    except OSError as error:
+        return False, str(error)
+    cache_key = (path, stat.st_mtime_ns)
+    with _interpreter_lock:
+        if cache_key in _interpreter_cache:
+            return _interpreter_cache[cache_key]
+    if path == os.path.abspath(sys.executable):
+        # Our own interpreter: no subprocess needed (a reused start must be
+        # fast). find_spec avoids importing tensorboard into this process.
+        import importlib.util
+        try:
+            found = importlib.util.find_spec("tensorboard") is not None
+        except (ImportError, ValueError):
+            found = False
+        result = (found, "" if found else
+                  "No module named 'tensorboard' in this interpreter")
+    else:
+        try:
+            completed = subprocess.run(
+                [path, "-c", _CHECK_SNIPPET],
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, timeout=60)
+        except (OSError, subprocess.SubprocessError) as error:
+            return False, f"cannot run {path}: {error}"
+        if completed.returncode == 0:
+            result = (True, "")
+        else:
+            stderr = completed.stderr.decode("utf-8", "replace")
+            result = (False, tail_lines(stderr) or
+                      f"exit code {completed.returncode}")
+    with _interpreter_lock:
+        _interpreter_cache[cache_key] = result
+    return result
+
+
+def find_interpreter(candidates):
+    """Return the first of ``candidates`` that can import tensorboard.
+
+    Parameters
+    ----------
+    candidates : sequence of str
+        Interpreter paths or names, in order of preference; empty entries are
+        skipped.
+
+    Returns
+    -------
+    str or None
+        The absolute path (symlinks kept), or None if none qualifies. Results
+        are cached per path and modification time.
+    """
+    for candidate in candidates:
+        if not candidate:
+            continue
+        path = normalize_interpreter(candidate)
+        if check_interpreter(path)[0]:
+            return path
+    return None
+
+
+# --- Hosts and ports --------------------------------------------------------
+
+def is_loopback(host):
+    """Tell whether ``host`` only reaches this machine."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _family(host):
+    """Return the socket family to bind ``host`` with."""
+    try:
+        return socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)[0][0]
+    except socket.gaierror:
+        return socket.AF_INET
+
+
+def choose_free_port(host):
+    """Return a port that is free on ``host`` now (the OS picks it).
+
+    Another process can take it before TensorBoard binds it; the manager
+    retries in that case.
+    """
+    with socket.socket(_family(host), socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def port_is_free(host, port):
+    """Tell whether ``port`` can be bound on ``host`` right now."""
+    with socket.socket(_family(host), socket.SOCK_STREAM) as sock:
+        # Same option as TensorBoard's server, so a port in TIME_WAIT counts
+        # as free, as it will for TensorBoard.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as error:
+            if error.errno in (errno.EADDRINUSE, errno.EACCES):
+                return False
+            raise
+    return True
+
+
+def probe_host(host):
+    """Return the address to probe for a server bound to ``host``."""
+    if host in ("0.0.0.0", ""):
+        return "127.0.0.1"
+    if host.strip("[]") == "::":
+        return "::1"
+    return host
+
+
+def make_url(host, port):
+    """Return the browser URL of a server bound to ``host``:``port``."""
+    host = probe_host(host)
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}/"
+
+
+def http_ready(url, timeout):
+    """Tell whether TensorBoard at ``url`` answers ``data/runs`` with 200."""
+    try:
+        with _OPENER.open(url + "data/runs", timeout=timeout) as response:
+            response.read()
+            return response.status == 200
+    except (OSError, ValueError, urllib.error.URLError):
+        # ConnectionRefused, timeouts, HTTP errors (HTTPError is a URLError),
+        # and http.client errors from a half-started server.
+        return False
+    except Exception:  # noqa: BLE001 -- http.client.HTTPException and kin
+        return False
+
+
+# --- Processes --------------------------------------------------------------
+
+def process_if_same(pid, create_time):
+    """Return the live ``psutil.Process`` for ``pid`` if it is the same one.
+
+    Returns None if the pid is gone, a zombie, or now belongs to another
+    process (different creation time: pids are recycled).
+    """
+    try:
+        process = psutil.Process(pid)
+        if abs(process.create_time() - create_time) > 0.01:
+            return None
+        if process.status() == psutil.STATUS_ZOMBIE:
+            return None
+        return process
+    except (psutil.Error, OSError):
+        return None
+
+
+def create_time_of(pid):
+    """Return ``psutil`` creation time of ``pid`` (None if it is gone)."""
+    try:
+        return psutil.Process(pid).create_time()
+    except (psutil.Error, OSError):
+        return None
+
+
+def stop_tree(process, grace, popen=None):
+    """Terminate ``process`` and all its descendants; kill what is left.
+
+    Parameters
+    ----------
+    process : psutil.Process
+        The root of the tree.
+    grace : float
+        Seconds to wait after SIGTERM before SIGKILL.
+    popen : subprocess.Popen, optional
+        If the root is our child, its Popen, used to reap it (no zombie).
+
+    Returns
+    -------
+    list of int
+        Pids of every process of the tree that was signalled.
+    """
+    try:
+        # Collect the children first: once the root dies they are re-parented
+        # and can no longer be found from it (the Rust data server, ...).
+        tree = [process] + process.children(recursive=True)
+    except (psutil.Error, OSError):
+        tree = [process]
+    for member in tree:
+        try:
+            member.terminate()
+        except (psutil.Error, OSError):
+            pass
+    grace = max(grace, 0)
+    _, alive = psutil.wait_procs(tree[:1], timeout=grace)
+    # Once TensorBoard itself is gone its children hold no state worth a
+    # long wait (the Rust data server only exits when its stdin closes,
+    # ~2 s after SIGTERM): a short extra grace, then SIGKILL.
+    _, alive_children = psutil.wait_procs(tree[1:], timeout=min(grace, 0.5))
+    alive += alive_children
+    for member in alive:
+        try:
+            member.kill()
+        except (psutil.Error, OSError):
+            pass
+    _, still = psutil.wait_procs(alive, timeout=5)
+    # Anything the tree spawned meanwhile in its session/process group.
+    _kill_process_group(process.pid)
+    if popen is not None:
+        try:
+            popen.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+    return [member.pid for member in tree]
+
+
+def _kill_process_group(pgid):
+    """SIGKILL the process group ``pgid`` if it still has members (POSIX)."""
+    if os.name != "posix":
+        return
+    members = []
+    for candidate in psutil.process_iter():
+        try:
+            if os.getpgid(candidate.pid) == pgid:
+                members.append(candidate)
+        except (OSError, psutil.Error):
+            continue
+    for member in members:
+        try:
+            member.kill()
+        except (psutil.Error, OSError):
+            pass
+    if members:
+        psutil.wait_procs(members, timeout=5)
+
+
+# --- Log files --------------------------------------------------------------
+
+def tail_lines(text, lines=20):
+    """Return the last ``lines`` non-empty lines of ``text``."""
+    kept = [line.rstrip() for line in text.splitlines() if line.strip()]
+    return "\n".join(kept[-lines:])
+
+
+def read_tail(path, lines=20, max_bytes=16384):
+    """Return the last ``lines`` non-empty lines of the file at ``path``."""
+    try:
+        with open(path, "rb") as stream:
+            stream.seek(0, os.SEEK_END)
+            size = stream.tell()
+            stream.seek(max(0, size - max_bytes))
+            data = stream.read()
+    except OSError:
+        return ""
+    return tail_lines(data.decode("utf-8", "replace"), lines)
+
+
+def trim_log(path, max_bytes=LOG_MAX_BYTES, keep_bytes=LOG_KEEP_BYTES):
+    """Cut the log at ``path`` back to its last ``keep_bytes`` if too big.
+
+    The child writes with ``O_APPEND``, so after truncation its next write
+    lands at the new end (no sparse file). A line written during the trim
+    may be lost; these logs are diagnostics, not records.
+    """
+    try:
+        if os.path.getsize(path) <= max_bytes:
+            return
+        with open(path, "r+b") as stream:
+            stream.seek(-keep_bytes, os.SEEK_END)
+            kept = stream.read()
+            stream.seek(0)
+            stream.truncate()
+            stream.write(b"[... earlier output trimmed ...]\n" + kept)
+    except OSError:
+        pass
+
+
+def open_log(path):
+    """Open ``path`` fresh for a child's output, in append mode."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND,
+                 0o600)
+    return os.fdopen(fd, "ab", buffering=0)
+
+
+def now():
+    """Monotonic seconds (for durations)."""
+    return time.monotonic()

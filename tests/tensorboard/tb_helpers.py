@@ -1,0 +1,55 @@
+"""Helpers for the TensorBoard manager tests (imported by tests and conftest).
+
+Logs are written with the shared real writers of ``tests/writers.py``.
+"""
+
+import os
+import subprocess
+import sys
+
+import psutil
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import writers  # noqa: E402,F401  (tests/writers.py, shared by all floors)
+
+
+def _processes_mentioning(text):
+    found = []
+    for process in psutil.process_iter(["cmdline", "status"]):
+        try:
+            if process.info["status"] == psutil.STATUS_ZOMBIE:
+                continue
+            cmdline = process.info["cmdline"] or []
+        except (psutil.Error, OSError):
+            continue
+        if process.pid != os.getpid() and any(text in arg for arg in cmdline):
+            found.append(process)
+    return found
+
+
+def leftover_processes(root):
+    """Return live processes whose command line mentions ``root``."""
+    return _processes_mentioning(str(root))
+
+
+def tree_pids(pid):
+    """Return ``pid`` and its descendants' pids."""
+    process = psutil.Process(pid)
+    return [pid] + [child.pid for child in process.children(recursive=True)]
+
+
+def gone(pid):
+    """Tell whether ``pid`` no longer runs (zombies count as gone)."""
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def run_cli(*args, timeout=120):
+    """Run ``python -m spyder_tblogs ARGS``; return the CompletedProcess."""
+    return subprocess.run(
+        [sys.executable, "-m", "spyder_tblogs", *args],
+        stdin=subprocess.DEVNULL, capture_output=True, text=True,
+        timeout=timeout)
