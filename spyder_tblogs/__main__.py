@@ -8,13 +8,20 @@ import argparse
 import sys
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """Report usage mistakes in one line (``--help`` shows the usage)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def build_parser():
     """Return the top-level argument parser with every sub-command."""
     from spyder_tblogs import __version__
     from spyder_tblogs.logs import cli as logs_cli
     from spyder_tblogs.tensorboard import cli as tensorboard_cli
 
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrorParser(
         prog="python -m spyder_tblogs",
         description="Inspect TensorBoard log directories and manage "
                     "TensorBoard servers.",
