@@ -1,0 +1,283 @@
+"""The log index: runs, event files, tags and diagnostics of a log directory.
+
+:class:`LogIndex` keeps one :class:`~spyder_tblogs.logs.reader.FileState`
+per event file. :meth:`LogIndex.refresh` rediscovers the runs, reads only
+the bytes appended since the last refresh (in worker processes when there
+is a lot to read) and rebuilds the immutable :class:`RunInfo` snapshots of
+the runs that changed.
+"""
+
+import logging
+import os
+import time
+from types import MappingProxyType
+
+from spyder_tblogs.logs.diagnostics import (
+    STALE_AFTER_SECONDS, logdir_diagnostics, run_diagnostics,
+)
+from spyder_tblogs.logs.discovery import discover_runs
+from spyder_tblogs.logs.filenames import parse_event_file_name
+from spyder_tblogs.logs.info import (
+    EventFileInfo, IndexUpdate, RunInfo, TagInfo, pack_series,
+)
+from spyder_tblogs.logs.reader import (
+    SERIES_POINTS, FileState, read_event_file,
+)
+
+__all__ = ["LogIndex", "PARALLEL_MIN_BYTES"]
+
+logger = logging.getLogger(__name__)
+
+# Below this many unread bytes, starting worker processes costs more than
+# it saves.
+PARALLEL_MIN_BYTES = 32 * 1024 * 1024
+
+
+def _available_cpus():
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+class LogIndex:
+    """Incremental index of a TensorBoard log directory.
+
+    Parameters
+    ----------
+    logdir : str
+        The log directory (the one you would pass to ``tensorboard
+        --logdir``).
+    workers : int or None
+        Processes used to read event files. ``None`` chooses: in-process
+        unless there is more than 32 MB to read in more than one file,
+        then one process per CPU. ``1`` always reads in-process.
+
+    Notes
+    -----
+    Call :meth:`refresh` from one thread at a time. The snapshots returned
+    by :meth:`runs` and :meth:`run` are immutable and can be handed to
+    other threads. Worker processes are fresh interpreters running
+    :mod:`spyder_tblogs.logs.worker` (never ``fork``): safe inside threaded
+    (Qt) applications, and they never re-import the caller's ``__main__``.
+    """
+
+    def __init__(self, logdir, *, workers=None):
+        self.logdir = os.path.abspath(os.path.expanduser(os.fspath(logdir)))
+        self.workers = workers
+        self.diagnostics = ()
+        self._states = {}         # event-file path -> FileState
+        self._names = {}          # event-file path -> EventFileName
+        self._runs = {}           # run name -> RunInfo
+        self._signatures = {}     # run name -> what the snapshot was built from
+
+    # -- Public API ---------------------------------------------------------
+    def runs(self):
+        """Return the runs, sorted by name."""
+        runs = self._runs
+        return tuple(runs[name] for name in sorted(runs))
+
+    def run(self, name):
+        """Return the run called ``name``, or ``None``."""
+        return self._runs.get(name)
+
+    def to_dict(self):
+        """Return the index in the ``scan --json`` shape."""
+        return {"logdir": self.logdir,
+                "runs": [run.to_dict() for run in self.runs()]}
+
+    def refresh(self):
+        """Rediscover runs and read what was appended since the last refresh.
+
+        Returns
+        -------
+        IndexUpdate
+            Names of the runs added, changed and removed.
+
+        Notes
+        -----
+        Never raises for bad input: a missing or unreadable log directory,
+        unreadable or damaged files become diagnostics.
+        """
+        now = time.time()
+        problem = self._logdir_problem()
+        if problem is not None:
+            self.diagnostics = logdir_diagnostics(self.logdir, problem)
+            return self._publish({}, now)
+        discovery = discover_runs(self.logdir)
+        self.diagnostics = logdir_diagnostics(
+            self.logdir, None, discovery.unreadable, discovery.loops)
+        self._read(self._files_to_read(discovery))
+        return self._publish(discovery.runs, now)
+
+    # -- Steps of a refresh -----------------------------------------------
+    def _logdir_problem(self):
+        try:
+            if not os.path.exists(self.logdir):
+                return "does not exist"
+            if not os.path.isdir(self.logdir):
+                return "is not a directory"
+            os.scandir(self.logdir).close()
+        except PermissionError:
+            return "cannot be read (permission denied)"
+        except OSError as error:
+            return "cannot be read (%s)" % (error.strerror or error)
+        return None
+
+    def _files_to_read(self, discovery):
+        """Match discovered files with their states; return those to read."""
+        to_read = []
+        present = set()
+        for run in discovery.runs.values():
+            for _, path, info in run.files:
+                present.add(path)
+                state = self._states.get(path)
+                if state is None:
+                    state = self._states[path] = FileState(path)
+                    self._names[path] = parse_event_file_name(path)
+                    fresh = True
+                else:
+                    identity = (info.st_dev, info.st_ino)
+                    replaced = (
+                        identity != state.identity
+                        or info.st_size < max(state.size, state.offset)
+                        or (info.st_size == state.size
+                            and info.st_mtime != state.mtime))
+                    if replaced:
+                        state.reset()
+                    elif state.error is not None and state.error_offset is None:
+                        # An I/O error (permissions) may have been fixed.
+                        state.reset()
+                        replaced = True
+                    fresh = replaced or info.st_size != state.size
+                state.identity = (info.st_dev, info.st_ino)
+                state.size = info.st_size
+                state.mtime = info.st_mtime
+                if fresh and state.error is None:
+                    to_read.append(state)
+        for path in set(self._states) - present:
+            del self._states[path]
+            del self._names[path]
+        return to_read
+
+    def _worker_count(self, to_read):
+        if len(to_read) < 2:
+            return 1
+        if self.workers is not None:
+            return max(1, min(self.workers, len(to_read)))
+        unread = sum(max(0, state.size - state.offset) for state in to_read)
+        if unread < PARALLEL_MIN_BYTES:
+            return 1
+        return max(1, min(_available_cpus(), len(to_read)))
+
+    def _read(self, to_read):
+        workers = self._worker_count(to_read)
+        if workers > 1:
+            try:
+                self._read_in_processes(to_read, workers)
+                return
+            except Exception:   # a broken pool must not lose the refresh
+                logger.exception("worker processes failed; reading in-process")
+        for state in to_read:
+            read_event_file(state)
+
+    def _read_in_processes(self, to_read, workers):
+        # Imported here: the worker module is also the workers' entry point
+        # (``python -m``), which must not find it imported by the package.
+        from spyder_tblogs.logs.worker import read_in_processes
+        for state in read_in_processes(to_read, workers):
+            self._states[state.path] = state
+
+    def _publish(self, discovered, now):
+        """Rebuild the snapshots of changed runs and swap them in."""
+        runs = {}
+        signatures = {}
+        added, changed = [], []
+        for name, run in discovered.items():
+            files = [(file_name, self._states[path])
+                     for file_name, path, _ in run.files]
+            signature = (run.path, tuple(
+                (state.path, state.identity, state.size, state.mtime,
+                 state.offset, state.size_read, state.events,
+                 state.corrupt_records, state.error,
+                 # Only files that may turn into a diagnostic when they go
+                 # quiet (partial tail, no data yet) change with time.
+                 bool(state.partial_tail_bytes or not state.data_events)
+                 and now - state.mtime > STALE_AFTER_SECONDS)
+                for _, state in files))
+            previous = self._runs.get(name)
+            if previous is not None and self._signatures.get(name) == signature:
+                runs[name] = previous
+            else:
+                runs[name] = self._snapshot(name, run.path, files, now)
+                (changed if previous is not None else added).append(name)
+            signatures[name] = signature
+        removed = sorted(set(self._runs) - set(runs))
+        self._runs = runs
+        self._signatures = signatures
+        return IndexUpdate(tuple(sorted(added)), tuple(sorted(changed)),
+                           tuple(removed))
+
+    def _snapshot(self, name, path, files, now):
+        infos = tuple(self._file_info(file_name, state)
+                      for file_name, state in files)
+        return RunInfo(
+            name=name, path=path, files=infos,
+            tags=MappingProxyType(_merge_tags(files)),
+            diagnostics=run_diagnostics(name, files, now),
+            last_modified=max((info.mtime for info in infos), default=0.0))
+
+    def _file_info(self, name, state):
+        parts = self._names[state.path]
+        return EventFileInfo(
+            name=name, path=state.path, size=state.size, mtime=state.mtime,
+            host=parts.host, pid=parts.pid, created=parts.created,
+            suffix=parts.suffix, events=state.events,
+            first_step=state.first_step, last_step=state.last_step,
+            first_wall_time=state.first_wall_time,
+            last_wall_time=state.last_wall_time,
+            corrupt_records=state.corrupt_records,
+            partial_tail_bytes=state.partial_tail_bytes, error=state.error)
+
+
+def _merge_tags(files):
+    """Merge per-file tag states (in load order) into :class:`TagInfo`."""
+    merged = {}
+    for _, state in files:
+        for tag, tag_state in state.tags.items():
+            count, first_step, last_step = tag_state[0], tag_state[1], tag_state[2]
+            last_wall, last_value, kind, series = (
+                tag_state[5], tag_state[6], tag_state[7], tag_state[9])
+            entry = merged.get(tag)
+            if entry is None:
+                entry = merged[tag] = [kind, 0, first_step, last_step, None,
+                                       last_wall, []]
+            entry[1] += count
+            entry[3] = last_step
+            entry[5] = last_wall
+            if last_value is not None:
+                entry[4] = last_value
+            if series is not None and last_value is not None:
+                entry[6].append((series[2], (last_step, last_wall, last_value)))
+    return {tag: TagInfo(tag=tag, kind=kind, count=count,
+                         first_step=first_step, last_step=last_step,
+                         last_value=last_value, last_wall_time=last_wall,
+                         packed_series=pack_series(_merge_series(parts)))
+            for tag, (kind, count, first_step, last_step, last_value,
+                      last_wall, parts) in merged.items()}
+
+
+def _merge_series(parts):
+    """Join per-file series (each with its last point) into one bounded one."""
+    points = []
+    for kept, last in parts:
+        file_points = [(kept[index], kept[index + 1], kept[index + 2])
+                       for index in range(0, len(kept), 3)]
+        if not file_points or file_points[-1] != last:
+            file_points.append(last)
+        points.extend(file_points)
+    if len(points) > SERIES_POINTS:
+        last_index = len(points) - 1
+        scale = last_index / (SERIES_POINTS - 1)
+        points = [points[round(index * scale)] for index in range(SERIES_POINTS)]
+    return tuple(points)

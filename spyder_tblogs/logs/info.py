@@ -1,0 +1,186 @@
+"""Immutable snapshots the index hands out (safe to pass between threads)."""
+
+import math
+import struct
+from dataclasses import dataclass, field
+from typing import Mapping, Optional, Tuple
+
+from spyder_tblogs.logs.diagnostics import Diagnostic
+
+__all__ = ["EventFileInfo", "TagInfo", "RunInfo", "IndexUpdate",
+           "pack_series"]
+
+# One series point: step, wall time, value (three doubles).
+_POINT = struct.Struct("<ddd")
+
+
+def pack_series(points):
+    """Pack ``(step, wall_time, value)`` points for :attr:`TagInfo.packed_series`."""
+    return b"".join(_POINT.pack(*point) for point in points)
+
+
+def _json_number(value):
+    """JSON has no NaN or infinity: such values become ``None``."""
+    if value is None or not math.isfinite(value):
+        return None
+    return value
+
+
+@dataclass(frozen=True)
+class EventFileInfo:
+    """One event file as last read.
+
+    Attributes
+    ----------
+    name, path : str
+        Base name and absolute path.
+    size : int
+        Bytes on disk when last read.
+    mtime : float
+        Modification time when last read.
+    host, pid, created, suffix
+        Parsed from the name (``None`` where the writer omits them).
+    events : int
+        Records decoded (including the ``file_version`` header event).
+    first_step, last_step, first_wall_time, last_wall_time
+        Of the events that carry data (summaries, graphs), in file order.
+    corrupt_records : int
+        Records skipped because their data failed the checksum.
+    partial_tail_bytes : int
+        Bytes of an incomplete record at the end (a write in progress, or
+        a truncated file).
+    error : str or None
+        Why the file could not be read to the end.
+    """
+
+    name: str
+    path: str
+    size: int
+    mtime: float
+    host: Optional[str]
+    pid: Optional[int]
+    created: Optional[float]
+    suffix: Optional[str]
+    events: int
+    first_step: Optional[int]
+    last_step: Optional[int]
+    first_wall_time: Optional[float]
+    last_wall_time: Optional[float]
+    corrupt_records: int
+    partial_tail_bytes: int
+    error: Optional[str]
+
+    def to_dict(self):
+        """Return the ``scan --json`` shape of this file."""
+        return {
+            "name": self.name, "size": self.size, "mtime": self.mtime,
+            "host": self.host, "pid": self.pid, "created": self.created,
+            "events": self.events, "first_step": self.first_step,
+            "last_step": self.last_step,
+            "first_wall_time": self.first_wall_time,
+            "last_wall_time": self.last_wall_time,
+            "corrupt_records": self.corrupt_records,
+            "partial_tail_bytes": self.partial_tail_bytes,
+        }
+
+
+@dataclass(frozen=True)
+class TagInfo:
+    """One tag of a run, over all its event files.
+
+    Attributes
+    ----------
+    tag : str
+    kind : str
+        TensorBoard plugin that shows it (``scalars``, ``histograms``,
+        ``images``, ``audio``, ``text``, ``hparams``, ``pr_curves``,
+        ``graphs``...; ``tensors`` for tensors without plugin metadata).
+    count : int
+        Values written (TensorBoard shows all of them with sampling off).
+    first_step, last_step : int
+        Steps of the first and last value, in file-name then file order
+        (TensorBoard's load order).
+    last_value : float or None
+        Last scalar value (scalars only).
+    last_wall_time : float or None
+    series : tuple of (int, float, float)
+        Scalars only: bounded, evenly thinned ``(step, wall_time, value)``
+        points for previews, always ending with the last point. Built on
+        access from :attr:`packed_series`.
+    packed_series : bytes
+        The same points packed as little-endian doubles: a thousand tags'
+        previews then cost a few megabytes instead of tens.
+    """
+
+    tag: str
+    kind: str
+    count: int
+    first_step: int
+    last_step: int
+    last_value: Optional[float]
+    last_wall_time: Optional[float]
+    packed_series: bytes = field(default=b"", repr=False)
+
+    @property
+    def series(self):
+        """Preview points ``((step, wall_time, value), ...)``, oldest first."""
+        return tuple((int(step), wall_time, value) for step, wall_time, value
+                     in _POINT.iter_unpack(self.packed_series))
+
+    def to_dict(self):
+        """Return the ``scan --json`` shape of this tag."""
+        return {"kind": self.kind, "count": self.count,
+                "first_step": self.first_step, "last_step": self.last_step,
+                "last_value": _json_number(self.last_value)}
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """One run: a directory holding event files.
+
+    Attributes
+    ----------
+    name : str
+        As TensorBoard names it: path relative to the log directory with
+        ``/`` separators, ``.`` for the log directory itself.
+    path : str
+        Absolute directory.
+    files : tuple of EventFileInfo
+        Sorted by name (TensorBoard's load order).
+    tags : Mapping[str, TagInfo]
+        Read-only mapping, in order of first appearance.
+    diagnostics : tuple of Diagnostic
+    last_modified : float
+        Latest modification time of its event files.
+    """
+
+    name: str
+    path: str
+    files: Tuple[EventFileInfo, ...]
+    tags: Mapping[str, TagInfo]
+    diagnostics: Tuple[Diagnostic, ...]
+    last_modified: float
+
+    def to_dict(self):
+        """Return the ``scan --json`` shape of this run."""
+        return {
+            "name": self.name,
+            "path": self.path,
+            "files": [info.to_dict() for info in self.files],
+            "tags": {tag: info.to_dict() for tag, info in self.tags.items()},
+            "diagnostics": [item.to_dict() for item in self.diagnostics],
+        }
+
+
+@dataclass(frozen=True)
+class IndexUpdate:
+    """What a refresh changed, by run name."""
+
+    added: Tuple[str, ...] = ()
+    changed: Tuple[str, ...] = ()
+    removed: Tuple[str, ...] = ()
+
+    @property
+    def empty(self):
+        """Whether nothing changed."""
+        return not (self.added or self.changed or self.removed)

@@ -1,0 +1,389 @@
+"""Incremental reading of one event file into compact, resumable state.
+
+:func:`read_event_file` is the hot loop of the index: it frames records,
+checks both CRCs, decodes each event once with tensorboard's protobufs (upb)
+and folds it into per-tag aggregates without keeping events. Its input and
+output is a :class:`FileState`, a small picklable object, so the loop can
+run in a worker process and the parent can resume from the returned state
+on the next refresh.
+"""
+
+import struct
+from array import array
+
+import crc32c as _crc32c
+from google.protobuf.message import DecodeError
+from tensorboard.compat.proto import event_pb2
+
+from spyder_tblogs.logs.records import (
+    CHUNK_SIZE, FOOTER_SIZE, HEADER_SIZE, FramingError, iter_chunks,
+)
+
+__all__ = ["FileState", "read_event_file", "tensor_scalar", "GRAPH_TAG",
+           "SERIES_POINTS"]
+
+# Tag under which TensorBoard files a run's graph (graphs plugin).
+GRAPH_TAG = "__run_graph__"
+# Points kept per series; older points are thinned (every other dropped).
+SERIES_POINTS = 256
+
+# Legacy (TF1, tensorboardX, PyTorch) value fields -> TensorBoard plugin,
+# as tensorboard/data_compat.py migrates them.
+_LEGACY_KINDS = {
+    "simple_value": "scalars",
+    "histo": "histograms",
+    "image": "images",
+    "audio": "audio",
+}
+
+# Tag state: a list, because the hot loop indexes it millions of times.
+COUNT, FIRST_STEP, LAST_STEP, MIN_STEP, MAX_STEP = 0, 1, 2, 3, 4
+LAST_WALL, LAST_VALUE, KIND, MODE, SERIES, REGRESSIONS = 5, 6, 7, 8, 9, 10
+FIRST_WALL = 11
+# How a tag's scalar value is read.
+_NO_VALUE, _SIMPLE_VALUE, _TENSOR_VALUE = 0, 1, 2
+# Series: [stride, points seen, array('d') of step, wall_time, value triples]
+STRIDE, SEEN, POINTS = 0, 1, 2
+
+# tensor_content layouts of 0-d tensors, by TensorFlow DataType number.
+_CONTENT_FORMATS = {
+    1: "<f", 2: "<d", 3: "<i", 4: "<B", 5: "<h", 6: "<b", 9: "<q",
+    10: "<?", 17: "<H", 19: "<e", 22: "<I", 23: "<Q",
+}
+_DT_BFLOAT16 = 14
+_DT_HALF = 19
+
+
+class FileState:
+    """Everything the index remembers about one event file.
+
+    Plain attributes so the object pickles cheaply between processes.
+
+    Attributes
+    ----------
+    path : str
+        Absolute path of the file.
+    identity : tuple or None
+        ``(st_dev, st_ino)`` when last read: a new identity means the file
+        was replaced and is read again from the start.
+    size, mtime : int, float
+        Size and modification time seen by the last read.
+    offset : int
+        Byte offset of the first record not yet read (the start of a
+        partial record when the file ends with one).
+    events, data_events : int
+        Records decoded; those that carry summaries or graphs.
+    first_step, last_step, first_wall_time, last_wall_time
+        Of the data events, in file order.
+    corrupt_records : int
+        Records skipped because their data CRC (or protobuf) was bad.
+    first_corrupt_offset : int or None
+        Byte offset of the first such record.
+    error : str or None
+        Why reading stopped for good (corrupt length) or failed (I/O).
+    error_offset : int or None
+        Byte offset of a corrupt record length.
+    regressions : int
+        Values whose step went back compared with the same tag's previous
+        value in this file.
+    first_regression : tuple or None
+        ``(tag, previous_step, step)`` of the first regression.
+    tags : dict
+        Tag -> tag-state list (see the ``COUNT``... index constants).
+    """
+
+    def __init__(self, path):
+        self.path = path
+        self.identity = None
+        self.size = 0
+        self.mtime = 0.0
+        self.reset()
+
+    def reset(self):
+        """Forget everything read (the file shrank or was replaced)."""
+        self.offset = 0
+        self.size_read = 0
+        self.events = 0
+        self.data_events = 0
+        self.first_step = None
+        self.last_step = None
+        self.first_wall_time = None
+        self.last_wall_time = None
+        self.corrupt_records = 0
+        self.first_corrupt_offset = None
+        self.error = None
+        self.error_offset = None
+        self.regressions = 0
+        self.first_regression = None
+        self.tags = {}
+
+    @property
+    def partial_tail_bytes(self):
+        """Bytes of an incomplete record at the end of the file, if any."""
+        if self.error is not None:
+            return 0
+        return max(0, self.size_read - self.offset)
+
+
+def tensor_scalar(tensor):
+    """Return the value of a 0-d ``TensorProto`` as a float, or ``None``.
+
+    Handles every dtype TensorFlow writes for scalar summaries, whether the
+    value is packed in ``tensor_content`` (what TensorFlow 2 writes, checked
+    first) or sits in a typed field.
+    """
+    content = tensor.tensor_content
+    if content:
+        unpack = _CONTENT_UNPACKERS.get(tensor.dtype)
+        if unpack is None:
+            return None
+        try:
+            return float(unpack(content)[0])
+        except struct.error:     # shorter than one element
+            return None
+    if tensor.float_val:
+        return tensor.float_val[0]
+    if tensor.double_val:
+        return tensor.double_val[0]
+    if tensor.half_val:
+        bits = tensor.half_val[0]
+        if tensor.dtype == _DT_BFLOAT16:
+            return struct.unpack("<f", struct.pack("<I", bits << 16))[0]
+        return struct.unpack("<e", struct.pack("<H", bits))[0]
+    for values in (tensor.int_val, tensor.int64_val, tensor.uint32_val,
+                   tensor.uint64_val, tensor.bool_val):
+        if values:
+            return float(values[0])
+    return None
+
+
+def _unpack_bfloat16(content):
+    return struct.unpack("<f", b"\0\0" + bytes(content[:2]))
+
+
+_CONTENT_UNPACKERS = {dtype: struct.Struct(layout).unpack_from
+                      for dtype, layout in _CONTENT_FORMATS.items()}
+_CONTENT_UNPACKERS[_DT_BFLOAT16] = _unpack_bfloat16
+
+
+def _new_tag_state(value, step, wall_time):
+    """Return the state of a tag first met in ``value``.
+
+    The kind is what TensorBoard files the tag under: the plugin named in
+    the first value's metadata, or the plugin legacy value fields migrate
+    to; a tensor without plugin metadata stays a plain tensor.
+    """
+    field = value.WhichOneof("value")
+    kind = _LEGACY_KINDS.get(field)
+    if kind is None:
+        kind = value.metadata.plugin_data.plugin_name or (
+            "tensors" if field == "tensor" else "unknown")
+    if field == "simple_value":
+        mode = _SIMPLE_VALUE
+    elif kind == "scalars":
+        mode = _TENSOR_VALUE
+    else:
+        mode = _NO_VALUE
+    series = [1, 0, array("d")] if mode else None
+    return [0, step, step, step, step, wall_time, None, kind, mode, series, 0,
+            wall_time]
+
+
+def _new_event_tag_state(kind, step, wall_time):
+    return [0, step, step, step, step, wall_time, None, kind, _NO_VALUE, None,
+            0, wall_time]
+
+
+def thin_series(series):
+    """Drop every other kept point and double the stride (in place)."""
+    points = series[POINTS]
+    kept = array("d")
+    for index in range(0, len(points), 6):
+        kept.extend(points[index:index + 3])
+    series[POINTS] = kept
+    series[STRIDE] *= 2
+
+
+def read_event_file(state, chunk_size=CHUNK_SIZE):
+    """Read the records appended to ``state.path`` since ``state.offset``.
+
+    Parameters
+    ----------
+    state : FileState
+        State from the previous read (or a fresh one); updated in place.
+    chunk_size : int
+        Bytes per read.
+
+    Returns
+    -------
+    FileState
+        ``state`` itself (so the function can run in a worker process and
+        hand the state back).
+    """
+    if state.error is not None:
+        return state
+    tags = state.tags
+    event = event_pb2.Event()
+    parse = event.ParseFromString
+    which = event.WhichOneof
+    crc = _crc32c.crc32c
+    unpack_length = struct.Struct("<QI").unpack_from
+    unpack_crc = struct.Struct("<I").unpack_from
+    # Checked 12-byte headers -> record length. A header is a pure function
+    # of the length, so records of a length seen before skip the second
+    # CRC computation while still being checked byte for byte.
+    header_lengths = {}
+    new_tag = _new_tag_state
+    unpack_float = struct.Struct("<f").unpack_from
+    max_points = SERIES_POINTS * 3
+    header_size, footer_size = HEADER_SIZE, FOOTER_SIZE
+
+    # In the loop, tag-state indices are the constants above spelled as
+    # literals: a global lookup per access would cost more than the work.
+    def scan(buffer, base):
+        position = 0
+        end = len(buffer)
+        events = data_events = corrupt = regressions = 0
+        first_step = last_step = first_wall = last_wall = None
+        try:
+            while position + header_size <= end:
+                header = buffer[position:position + header_size]
+                length = header_lengths.get(header)
+                if length is None:
+                    length, length_crc = unpack_length(header)
+                    checksum = crc(header[:8])
+                    if ((((checksum >> 15) | (checksum << 17)) + 0xA282EAD8)
+                            & 0xFFFFFFFF) != length_crc:
+                        raise FramingError(base + position)
+                    if len(header_lengths) > 4096:
+                        header_lengths.clear()
+                    header_lengths[header] = length
+                stop = position + header_size + length + footer_size
+                if stop > end:
+                    return position, stop - position
+                data = buffer[position + header_size:stop - footer_size]
+                checksum = crc(data)
+                if ((((checksum >> 15) | (checksum << 17)) + 0xA282EAD8)
+                        & 0xFFFFFFFF) != unpack_crc(buffer, stop - 4)[0]:
+                    corrupt += 1
+                    if state.first_corrupt_offset is None:
+                        state.first_corrupt_offset = base + position
+                    position = stop
+                    continue
+                try:
+                    parse(data)
+                except DecodeError:
+                    corrupt += 1
+                    if state.first_corrupt_offset is None:
+                        state.first_corrupt_offset = base + position
+                    position = stop
+                    continue
+                position = stop
+                events += 1
+                what = which("what")
+                if what == "summary":
+                    step = event.step
+                    wall = event.wall_time
+                    for value in event.summary.value:
+                        tag = value.tag or value.node_name
+                        tag_state = tags.get(tag)
+                        if tag_state is None:
+                            tag_state = tags[tag] = new_tag(value, step, wall)
+                        else:
+                            previous = tag_state[2]
+                            if step >= previous:
+                                if step > tag_state[4]:
+                                    tag_state[4] = step
+                            else:
+                                regressions += 1
+                                tag_state[10] += 1
+                                if step < tag_state[3]:
+                                    tag_state[3] = step
+                                if state.first_regression is None:
+                                    state.first_regression = (tag, previous,
+                                                              step)
+                            tag_state[2] = step
+                            tag_state[5] = wall
+                        tag_state[0] += 1
+                        mode = tag_state[8]
+                        if mode:
+                            if mode == 1:
+                                number = value.simple_value
+                            else:
+                                tensor = value.tensor
+                                content = tensor.tensor_content
+                                # TF2's float32 scalars, inline: the rest
+                                # goes through tensor_scalar.
+                                if (len(content) == 4
+                                        and tensor.dtype == 1):
+                                    number = unpack_float(content)[0]
+                                else:
+                                    number = tensor_scalar(tensor)
+                                    if number is None:
+                                        continue
+                            tag_state[6] = number
+                            series = tag_state[9]
+                            seen = series[1]
+                            if not seen % series[0]:
+                                points = series[2]
+                                points.append(step)
+                                points.append(wall)
+                                points.append(number)
+                                if len(points) >= max_points:
+                                    thin_series(series)
+                            series[1] = seen + 1
+                elif what in ("graph_def", "meta_graph_def",
+                              "tagged_run_metadata"):
+                    step = event.step
+                    wall = event.wall_time
+                    if what == "tagged_run_metadata":
+                        tag = event.tagged_run_metadata.tag
+                        kind = "graph_tagged_run_metadata"
+                    else:
+                        tag, kind = GRAPH_TAG, "graphs"
+                    tag_state = tags.get(tag)
+                    if tag_state is None:
+                        tag_state = tags[tag] = _new_event_tag_state(
+                            kind, step, wall)
+                    tag_state[0] += 1
+                    tag_state[2] = step
+                    tag_state[5] = wall
+                    tag_state[3] = min(tag_state[3], step)
+                    tag_state[4] = max(tag_state[4], step)
+                else:
+                    # file_version, session_log, log_message: not data.
+                    continue
+                data_events += 1
+                if first_step is None:
+                    first_step = step
+                    first_wall = wall
+                last_step = step
+                last_wall = wall
+            return position, 0
+        finally:
+            # Fold this chunk's counters into the state once per chunk.
+            state.events += events
+            state.data_events += data_events
+            state.corrupt_records += corrupt
+            state.regressions += regressions
+            if first_step is not None:
+                if state.first_step is None:
+                    state.first_step = first_step
+                    state.first_wall_time = first_wall
+                state.last_step = last_step
+                state.last_wall_time = last_wall
+
+    try:
+        state.offset, state.size_read = iter_chunks(
+            state.path, state.offset, scan, chunk_size)
+    except FramingError as error:
+        state.error = str(error)
+        state.error_offset = error.offset
+        state.offset = error.offset
+    except PermissionError:
+        state.error = "permission denied"
+    except FileNotFoundError:
+        state.error = "file vanished while reading"
+    except OSError as error:
+        state.error = "cannot read: %s" % (error.strerror or error)
+    return state
