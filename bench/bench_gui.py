@@ -1,0 +1,204 @@
+"""Longest GUI-thread stall of the TensorBoard Logs pane (target: < 50 ms).
+
+A QTimer ticks every 5 ms on the GUI thread and records the longest gap
+between two ticks while the pane
+
+1. indexes the ~230 MB corpus (``bench/corpus.py``, scale 1) from scratch,
+2. lists 10,000 runs (the discovery tree): first load, then scrolling
+   through all of them with every folder expanded, then idle polling
+   refreshes of the 10,000 runs.
+
+Everything else (discovery, reading, parsing) runs in the pane's worker
+thread, exactly as inside Spyder; the figure is what a user would feel as a
+frozen window. Run by hand::
+
+    .venv/bin/python bench/bench_gui.py [--scale 1.0] [--runs 10000]
+"""
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+
+# Temporary Spyder configuration, no screen needed.
+os.environ.setdefault("SPYDER_PYTEST", "True")
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, BENCH_DIR)
+sys.path.insert(0, os.path.dirname(BENCH_DIR))
+
+import corpus as corpus_module  # noqa: E402
+
+TARGET_MS = 50.0
+TICK_MS = 5
+
+
+class StallMeter:
+    """Record gaps between ticks of a 5 ms timer on the GUI thread."""
+
+    def __init__(self):
+        from qtpy.QtCore import QTimer
+
+        self.timer = QTimer()
+        self.timer.setInterval(TICK_MS)
+        self.timer.timeout.connect(self._tick)
+        self.gaps = []
+        self._last = None
+
+    def _tick(self):
+        now = time.perf_counter()
+        if self._last is not None:
+            self.gaps.append((now - self._last) * 1000.0)
+        self._last = now
+
+    def start(self):
+        self.gaps = []
+        self._last = None
+        self.timer.start()
+
+    def stop(self):
+        self.timer.stop()
+        gaps = sorted(self.gaps)
+        if not gaps:
+            return {"max_ms": 0.0, "p99_ms": 0.0, "ticks": 0}
+        return {"max_ms": gaps[-1],
+                "p99_ms": gaps[min(len(gaps) - 1, int(len(gaps) * 0.99))],
+                "ticks": len(gaps)}
+
+
+def spin(app, seconds=None, until=None, timeout=600.0):
+    """Run the event loop for ``seconds`` or until ``until()`` is true."""
+    started = time.perf_counter()
+    while True:
+        app.processEvents()
+        elapsed = time.perf_counter() - started
+        if seconds is not None and elapsed >= seconds:
+            return elapsed
+        if until is not None and until():
+            return elapsed
+        if elapsed > timeout:
+            raise TimeoutError("the pane did not finish in %.0f s" % timeout)
+        time.sleep(0.001)
+
+
+def make_pane():
+    from spyder.config.manager import CONF
+
+    from spyder_tblogs.spyder.plugin import TBLogs
+    from spyder_tblogs.spyder.widgets.main_widget import TBLogsWidget
+
+    if TBLogs.CONF_SECTION not in CONF._plugin_configs:
+        CONF.register_plugin(TBLogs)
+    for section, defaults in TBLogs.CONF_DEFAULTS:
+        for option, value in defaults.items():
+            CONF.set(section, option, value)
+    pane = TBLogsWidget("tblogs", None)
+    pane.setup()
+    pane.resize(1000, 800)
+    pane.show()
+    return pane
+
+
+def measure_corpus(app, scale):
+    directory = corpus_module.corpus(scale=scale)
+    manifest = corpus_module.load_manifest(directory)
+    pane = make_pane()
+    meter = StallMeter()
+    meter.start()
+    pane.set_project(directory)
+    seconds = spin(app, until=lambda: pane.is_idle()
+                   and pane.model.run_count() == manifest["runs"]
+                   and all(n.loaded for n in pane.model.root_nodes()))
+    result = meter.stop()
+    result.update(seconds=seconds, runs=manifest["runs"],
+                  megabytes=manifest["bytes"] / 2**20)
+    pane.close_widget()
+    return result
+
+
+def measure_many_runs(app, runs):
+    directory = corpus_module.discovery_tree(runs=runs,
+                                             other_files=5 * runs)
+    pane = make_pane()
+    results = {}
+
+    meter = StallMeter()
+    meter.start()
+    pane.set_project(directory)
+    # The predicate is cheap on purpose: walking 10,000 nodes here would
+    # be a stall of the benchmark's own making.
+    seconds = spin(app, until=lambda: pane.is_idle()
+                   and pane.model.run_count() == runs
+                   and all(n.loaded for n in pane.model.root_nodes()))
+    results["load"] = dict(meter.stop(), seconds=seconds)
+    assert len(list(pane.model.iter_runs())) == runs
+
+    # What a user does: open every folder (one click each) and scroll
+    # through all rows, a page at a time.
+    meter.start()
+    started = time.perf_counter()
+    model = pane.model
+    folders = [child for root in model.root_nodes()
+               for child in root.children if child.children]
+    scrollbar = pane.tree.verticalScrollBar()
+    steps = 0
+    for folder in folders:
+        pane.tree.expand(model.index_for_node(folder))
+        app.processEvents()
+    while scrollbar.value() < scrollbar.maximum():
+        scrollbar.setValue(scrollbar.value() + scrollbar.pageStep())
+        app.processEvents()
+        steps += 1
+    results["scroll"] = dict(meter.stop(),
+                             seconds=time.perf_counter() - started,
+                             pages=steps)
+
+    # Idle: the polling timer re-checks the 10,000 runs in the worker.
+    meter.start()
+    seconds = spin(app, seconds=10.0)
+    results["idle polling"] = dict(meter.stop(), seconds=seconds)
+    pane.close_widget()
+    return results
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="corpus scale (1.0 is the 230 MB corpus)")
+    parser.add_argument("--runs", type=int, default=10_000,
+                        help="number of runs to list")
+    args = parser.parse_args()
+
+    from qtpy.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    tempfile.tempdir = tempfile.mkdtemp(prefix="bench-gui-")
+
+    rows = []
+    corpus_result = measure_corpus(app, args.scale)
+    rows.append(("index corpus (%d runs, %.0f MB)" % (
+        corpus_result["runs"], corpus_result["megabytes"]), corpus_result))
+    for phase, result in measure_many_runs(app, args.runs).items():
+        rows.append(("%d runs: %s" % (args.runs, phase), result))
+
+    print()
+    print("| phase | duration | ticks | p99 gap | longest GUI stall | "
+          "target |")
+    print("|---|---:|---:|---:|---:|---|")
+    worst = 0.0
+    for name, result in rows:
+        worst = max(worst, result["max_ms"])
+        print("| %s | %.1f s | %d | %.1f ms | %.1f ms | %s |" % (
+            name, result["seconds"], result["ticks"], result["p99_ms"],
+            result["max_ms"],
+            "ok" if result["max_ms"] < TARGET_MS else "MISSED"))
+    print()
+    print("Longest GUI-thread stall: %.1f ms (target < %.0f ms): %s" % (
+        worst, TARGET_MS, "ok" if worst < TARGET_MS else "MISSED"))
+    return 0 if worst < TARGET_MS else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

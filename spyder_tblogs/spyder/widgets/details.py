@@ -1,0 +1,191 @@
+"""HTML rendering of the details area: what the index knows about a node.
+
+Kept apart from the main widget so that extensions can reuse the pieces
+(e.g. to add a section for the run a console is writing to).
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from collections import defaultdict
+
+from spyder.api.translations import _
+
+from spyder_tblogs.spyder.models import NodeKind, format_age, format_size
+
+SEVERITY_COLORS = {"error": "#e05d5d", "warning": "#d7a84f", "info": "#6fa8dc"}
+
+# Beyond this many tags per kind the list is cut (with a note): a run with
+# thousands of tags would otherwise produce a page nobody can read.
+MAX_TAGS_PER_KIND = 200
+
+
+def _escape(value) -> str:
+    return html.escape(str(value))
+
+
+def _timestamp(value) -> str:
+    if not value:
+        return ""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(value))
+
+
+def _steps(first, last) -> str:
+    if first is None and last is None:
+        return ""
+    if first == last:
+        return f"{first:,}"
+    return f"{first:,} – {last:,}"
+
+
+def _format_value(value) -> str:
+    if value is None:
+        return ""
+    try:
+        return f"{value:.6g}"
+    except (TypeError, ValueError):
+        return _escape(value)
+
+
+def diagnostics_html(diagnostics) -> str:
+    """Every diagnostic in full, most severe first."""
+    if not diagnostics:
+        return ""
+    order = {"error": 0, "warning": 1, "info": 2}
+    rows = []
+    for diagnostic in sorted(diagnostics,
+                             key=lambda d: order.get(d.severity, 3)):
+        color = SEVERITY_COLORS.get(diagnostic.severity, "#999999")
+        files = ""
+        if diagnostic.files:
+            files = "<br><small>" + ", ".join(
+                _escape(name) for name in diagnostic.files) + "</small>"
+        rows.append(
+            f"<li><b style='color:{color}'>{_escape(diagnostic.severity)}"
+            f"</b> <code>{_escape(diagnostic.code)}</code>: "
+            f"{_escape(diagnostic.message)}{files}</li>")
+    return (f"<h4>{_('Diagnostics')}</h4><ul>" + "".join(rows) + "</ul>")
+
+
+def file_html(info) -> str:
+    """Decoded name and reading state of one event file."""
+    rows = [
+        (_("Path"), _escape(info.path)),
+        (_("Host"), _escape(info.host or "")),
+        (_("PID"), _escape(info.pid if info.pid is not None else "")),
+        (_("Created"), _timestamp(info.created)),
+        (_("Suffix"), _escape(info.suffix or "")),
+        (_("Size"), format_size(info.size)),
+        (_("Last written"), f"{_timestamp(info.mtime)} "
+                            f"({format_age(info.mtime)})"),
+        (_("Events"), f"{info.events:,}"),
+        (_("Steps"), _steps(info.first_step, info.last_step)),
+    ]
+    if info.corrupt_records:
+        rows.append((_("Corrupt records"), f"{info.corrupt_records:,}"))
+    if info.partial_tail_bytes:
+        rows.append((_("Incomplete tail"),
+                     _("{} bytes (still being written?)").format(
+                         info.partial_tail_bytes)))
+    if info.error:
+        rows.append((_("Error"), f"<b>{_escape(info.error)}</b>"))
+    body = "".join(f"<tr><td><b>{k}</b></td><td>{v}</td></tr>"
+                   for k, v in rows)
+    return f"<h3>{_escape(info.name)}</h3><table>{body}</table>"
+
+
+def tags_html(tags) -> str:
+    """Tags of a run grouped by kind (plugin)."""
+    if not tags:
+        return f"<p><i>{_('No tags yet.')}</i></p>"
+    by_kind = defaultdict(list)
+    for tag in tags.values():
+        by_kind[tag.kind].append(tag)
+    parts = []
+    for kind in sorted(by_kind):
+        tag_list = sorted(by_kind[kind], key=lambda t: t.tag)
+        scalar = kind == "scalars"
+        header = (f"<tr><th align='left'>{_('Tag')}</th>"
+                  f"<th align='right'>{_('Steps')}</th>"
+                  f"<th align='right'>{_('Count')}</th>"
+                  + (f"<th align='right'>{_('Last value')}</th>"
+                     if scalar else "") + "</tr>")
+        rows = []
+        for tag in tag_list[:MAX_TAGS_PER_KIND]:
+            rows.append(
+                f"<tr><td>{_escape(tag.tag)}</td>"
+                f"<td align='right'>{_steps(tag.first_step, tag.last_step)}"
+                f"</td><td align='right'>{tag.count:,}</td>"
+                + (f"<td align='right'>{_format_value(tag.last_value)}</td>"
+                   if scalar else "") + "</tr>")
+        more = ""
+        if len(tag_list) > MAX_TAGS_PER_KIND:
+            more = "<p><i>" + _("… and {} more").format(
+                len(tag_list) - MAX_TAGS_PER_KIND) + "</i></p>"
+        parts.append(
+            f"<h4>{_escape(kind)} ({len(tag_list)})</h4>"
+            f"<table cellspacing='4'>{header}{''.join(rows)}</table>{more}")
+    return "".join(parts)
+
+
+def run_html(node) -> str:
+    """Details of a run node: files, tags by kind, diagnostics."""
+    run = node.run
+    files = "".join(
+        f"<tr><td>{_escape(f.name)}</td><td>{_escape(f.host or '')}</td>"
+        f"<td align='right'>{_escape(f.pid if f.pid is not None else '')}"
+        f"</td><td>{_timestamp(f.created)}</td>"
+        f"<td align='right'>{format_size(f.size)}</td>"
+        f"<td align='right'>{f.events:,}</td>"
+        f"<td>{_steps(f.first_step, f.last_step)}</td></tr>"
+        for f in run.files)
+    files_table = (
+        f"<h4>{_('Event files')} ({len(run.files)})</h4><table "
+        f"cellspacing='4'><tr><th align='left'>{_('File')}</th>"
+        f"<th align='left'>{_('Host')}</th><th>{_('PID')}</th>"
+        f"<th align='left'>{_('Created')}</th><th>{_('Size')}</th>"
+        f"<th>{_('Events')}</th><th align='left'>{_('Steps')}</th></tr>"
+        f"{files}</table>")
+    summary = (
+        f"<h3>{_('Run')} {_escape(run.name)}</h3>"
+        f"<p>{_escape(run.path)}<br>"
+        + _("Last written {}").format(
+            f"{_timestamp(run.last_modified)} ({format_age(run.last_modified)})")
+        + "</p>")
+    return (summary + diagnostics_html(run.diagnostics) + files_table
+            + f"<h4>{_('Tags')}</h4>" + tags_html(run.tags))
+
+
+def root_html(node) -> str:
+    """Details of a log root."""
+    origin = {
+        "auto": _("found in the project"),
+        "added": _("added by you"),
+        "workdir": _("found in the working directory"),
+    }.get(node.origin, node.origin or "")
+    state = node.message or (
+        _("{} runs").format(node.run_count) if node.loaded else _("indexing…"))
+    return (f"<h3>{_escape(node.root_path)}</h3>"
+            f"<p>{_('Log directory')} ({_escape(origin)}): {_escape(state)}</p>"
+            + diagnostics_html(node.diagnostics))
+
+
+def folder_html(node) -> str:
+    """Details of a folder that only holds nested runs."""
+    return (f"<h3>{_escape(node.run_name)}</h3><p>"
+            + _("Folder with {} nested entries.").format(len(node.children))
+            + "</p>")
+
+
+def node_html(node) -> str:
+    """Details of any node."""
+    if node is None:
+        return ""
+    if node.kind == NodeKind.Root:
+        return root_html(node)
+    if node.kind == NodeKind.File:
+        return file_html(node.file)
+    if node.run is not None:
+        return run_html(node)
+    return folder_html(node)

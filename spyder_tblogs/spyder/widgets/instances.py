@@ -1,0 +1,239 @@
+"""The TensorBoard tab: running instances and the embedded web view."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Optional
+
+from qtpy.QtCore import Qt, QUrl, Signal
+from qtpy.QtWidgets import (
+    QHBoxLayout, QLabel, QSplitter, QToolButton, QTreeWidget,
+    QTreeWidgetItem, QVBoxLayout, QWidget,
+)
+
+from spyder.api.translations import _
+from spyder.utils.icon_manager import ima
+
+
+class InstanceState:
+    """States shown for an instance."""
+
+    Starting = "starting"
+    Running = "running"
+    Failed = "failed"
+    Exited = "exited"
+    Stopping = "stopping"
+
+
+@dataclass
+class InstanceEntry:
+    """One row of the instances list."""
+
+    logdir: str
+    state: str
+    url: str = ""
+    pid: Optional[int] = None
+    detail: str = ""          # error message and stderr tail
+    instance: object = None
+    item: Optional[QTreeWidgetItem] = None
+
+
+def _web_engine_view_class():
+    """QWebEngineView, or None when QtWebEngine is unusable here."""
+    try:
+        from qtpy.QtWebEngineWidgets import QWebEngineView
+    except Exception:
+        return None
+    return QWebEngineView
+
+
+def logdir_key(path: str) -> str:
+    """Key identifying a served directory."""
+    return os.path.normcase(os.path.abspath(path))
+
+
+class InstancesPanel(QWidget):
+    """List of TensorBoard instances with state, URL and a stop button, above
+    an embedded web view (created on first use: QtWebEngine is heavy)."""
+
+    sig_stop_requested = Signal(str)
+    """Stop the instance serving this logdir."""
+
+    sig_open_in_browser_requested = Signal(str)
+    """Open this URL in the system browser."""
+
+    sig_show_requested = Signal(str)
+    """Show the instance serving this logdir in the pane."""
+
+    COLUMNS = (_("Log directory"), _("State"), _("URL"), "")
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.entries = {}
+        self.web_view = None
+        self._web_view_class = None
+        self._web_view_checked = False
+
+        self.list = QTreeWidget(self)
+        self.list.setHeaderLabels(self.COLUMNS)
+        self.list.setRootIsDecorated(False)
+        self.list.setUniformRowHeights(True)
+        self.list.itemDoubleClicked.connect(self._on_double_click)
+
+        self.empty_label = QLabel(
+            _("No TensorBoard started from this pane yet. Select a log "
+              "directory or run and use <i>Open in TensorBoard</i>."), self)
+        self.empty_label.setWordWrap(True)
+        self.empty_label.setAlignment(Qt.AlignCenter)
+
+        self.web_container = QWidget(self)
+        self._web_layout = QVBoxLayout(self.web_container)
+        self._web_layout.setContentsMargins(0, 0, 0, 0)
+        self.web_container.hide()
+
+        top = QWidget(self)
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.addWidget(self.empty_label)
+        top_layout.addWidget(self.list)
+        self.splitter = QSplitter(Qt.Vertical, self)
+        self.splitter.addWidget(top)
+        self.splitter.addWidget(self.web_container)
+        self.splitter.setStretchFactor(1, 4)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.splitter)
+        self._update_empty()
+
+    # ---- Public API
+    def entry(self, logdir: str) -> Optional[InstanceEntry]:
+        """The row of ``logdir``, if any."""
+        return self.entries.get(logdir_key(logdir))
+
+    def set_state(self, logdir, state, *, url="", pid=None, detail="",
+                  instance=None) -> InstanceEntry:
+        """Create or update the row of ``logdir``."""
+        key = logdir_key(logdir)
+        entry = self.entries.get(key)
+        if entry is None:
+            entry = InstanceEntry(logdir, state)
+            entry.item = QTreeWidgetItem(self.list)
+            self.entries[key] = entry
+            self._add_stop_button(entry)
+        entry.state = state
+        if url:
+            entry.url = url
+        if pid is not None:
+            entry.pid = pid
+        if instance is not None:
+            entry.instance = instance
+        entry.detail = detail
+        item = entry.item
+        item.setText(0, entry.logdir)
+        item.setToolTip(0, entry.logdir)
+        state_text = {
+            InstanceState.Starting: _("starting…"),
+            InstanceState.Running: _("running"),
+            InstanceState.Failed: _("failed"),
+            InstanceState.Exited: _("exited"),
+            InstanceState.Stopping: _("stopping…"),
+        }.get(state, state)
+        item.setText(1, state_text)
+        item.setToolTip(1, detail or state_text)
+        if state in (InstanceState.Failed, InstanceState.Exited):
+            item.setIcon(1, ima.icon("error"))
+        else:
+            item.setIcon(1, ima.icon("information") if state ==
+                         InstanceState.Starting else ima.icon("run"))
+        item.setText(2, entry.url)
+        item.setToolTip(2, entry.url)
+        self.list.resizeColumnToContents(1)
+        self._update_empty()
+        return entry
+
+    def remove(self, logdir):
+        """Forget the row of ``logdir``."""
+        entry = self.entries.pop(logdir_key(logdir), None)
+        if entry is not None:
+            index = self.list.indexOfTopLevelItem(entry.item)
+            self.list.takeTopLevelItem(index)
+        self._update_empty()
+
+    def running_entries(self):
+        """Rows of instances that are serving."""
+        return [e for e in self.entries.values()
+                if e.state == InstanceState.Running]
+
+    def web_engine_available(self) -> bool:
+        """Whether an embedded web view can be used."""
+        if not self._web_view_checked:
+            self._web_view_checked = True
+            self._web_view_class = _web_engine_view_class()
+        return self._web_view_class is not None
+
+    def show_url(self, url: str) -> bool:
+        """Show ``url`` in the embedded view; False if there is none."""
+        if not self.web_engine_available():
+            return False
+        if self.web_view is None:
+            try:
+                self.web_view = self._web_view_class(self.web_container)
+            except Exception:
+                self._web_view_class = None
+                return False
+            self._web_layout.addWidget(self.web_view)
+        self.web_container.show()
+        self.web_view.setUrl(QUrl(url))
+        return True
+
+    def current_url(self) -> str:
+        """URL shown in the embedded view ('' if none)."""
+        if self.web_view is None or not self.web_container.isVisible():
+            return ""
+        return self.web_view.url().toString()
+
+    def hide_url(self, url: str):
+        """Blank the embedded view if it shows ``url`` (instance stopped)."""
+        if self.web_view is not None and url and \
+                self.web_view.url().toString().startswith(url):
+            self.web_view.setHtml(
+                "<p>" + _("This TensorBoard instance stopped.") + "</p>")
+
+    def close_web_view(self):
+        """Release the web view (Spyder is closing)."""
+        if self.web_view is not None:
+            self.web_view.setParent(None)
+            self.web_view.deleteLater()
+            self.web_view = None
+
+    # ---- Private
+    def _add_stop_button(self, entry):
+        container = QWidget(self.list)
+        layout = QHBoxLayout(container)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for icon, tip, handler in (
+                ("browse_tab", _("Open in browser"),
+                 lambda: entry.url and self.sig_open_in_browser_requested.emit(
+                     entry.url)),
+                ("stop", _("Stop this TensorBoard"),
+                 lambda: self.sig_stop_requested.emit(entry.logdir))):
+            button = QToolButton(container)
+            button.setIcon(ima.icon(icon))
+            button.setToolTip(tip)
+            button.setAutoRaise(True)
+            button.clicked.connect(handler)
+            layout.addWidget(button)
+        layout.addStretch()
+        self.list.setItemWidget(entry.item, 3, container)
+
+    def _on_double_click(self, item, column):
+        for entry in self.entries.values():
+            if entry.item is item and entry.state == InstanceState.Running:
+                self.sig_show_requested.emit(entry.logdir)
+
+    def _update_empty(self):
+        empty = not self.entries
+        self.empty_label.setVisible(empty)
+        self.list.setVisible(not empty)

@@ -1,0 +1,840 @@
+"""Main widget of the TensorBoard Logs pane.
+
+Layout: an empty-state page or the content page, the latter a vertical
+splitter with the log tree on top and a tab widget below it
+(:attr:`TBLogsWidget.details_tabs`) holding the *Details* and *TensorBoard*
+tabs. Extensions add their own tabs there and per-run columns through
+:meth:`~spyder_tblogs.spyder.models.LogTreeModel.add_column`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shlex
+import sys
+import time
+from collections import deque
+from typing import Optional
+
+from qtpy.compat import getexistingdirectory
+from qtpy.QtCore import Qt, QTimer, QUrl, Signal, Slot
+from qtpy.QtGui import QDesktopServices
+from qtpy.QtWidgets import (
+    QAbstractItemView, QApplication, QHBoxLayout, QHeaderView, QLabel,
+    QPushButton, QSplitter, QStackedWidget, QTabWidget, QTextBrowser,
+    QTreeView, QVBoxLayout, QWidget,
+)
+
+from spyder.api.config.decorators import on_conf_change
+from spyder.api.translations import _
+from spyder.api.widgets.main_widget import PluginMainWidget
+
+from spyder_tblogs.spyder.api import (
+    InterpreterMode, OpenTarget, TBLogsActions, TBLogsContextMenuSections,
+    TBLogsMenus, TBLogsToolbarSections,
+)
+from spyder_tblogs.spyder.models import Column, LogTreeModel, NodeKind
+from spyder_tblogs.spyder.widgets.details import node_html
+from spyder_tblogs.spyder.widgets.instances import (
+    InstancesPanel, InstanceState, logdir_key,
+)
+from spyder_tblogs.spyder.workers import (
+    IndexContext, IndexWorker, StartRequest, TensorBoardWorker, WorkerThread,
+)
+
+logger = logging.getLogger(__name__)
+
+# Budget of one slice of model updates on the GUI thread; the rest waits for
+# the next event-loop turn so that painting and input stay fluid.
+APPLY_BUDGET_SECONDS = 0.012
+
+# How often "2 min ago" and the live markers are re-evaluated.
+AGE_REFRESH_MS = 15000
+
+EMPTY_NO_LOGS = _(
+    "No TensorBoard logs in this project yet — write to <tt>logs/</tt> with "
+    "<tt>tf.summary</tt> or <tt>torch.utils.tensorboard</tt>, or add a log "
+    "directory.")
+EMPTY_NO_LOGS_WORKDIR = _(
+    "No TensorBoard logs in the working directory <tt>{}</tt> — open a "
+    "project, change the console's working directory, or add a log "
+    "directory.")
+EMPTY_NO_DIRECTORY = _(
+    "Open a project or set a working directory to see its TensorBoard logs, "
+    "or add a log directory.")
+EMPTY_SEARCHING = _("Looking for TensorBoard logs in <tt>{}</tt>…")
+
+
+class LogTreeView(QTreeView):
+    """The tree of roots, runs and event files (no per-row widgets)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        # Uniform rows let Qt skip measuring each of 10,000 rows.
+        self.setUniformRowHeights(True)
+        self.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.setContextMenuPolicy(Qt.CustomContextMenu)
+        self.setAlternatingRowColors(False)
+        self.setAllColumnsShowFocus(True)
+        self.setExpandsOnDoubleClick(True)
+
+    def setModel(self, model):
+        super().setModel(model)
+        header = self.header()
+        header.setStretchLastSection(True)
+        header.setSectionResizeMode(QHeaderView.Interactive)
+        header.resizeSection(Column.Name, 280)
+        for column, width in ((Column.LastStep, 80), (Column.Events, 70),
+                              (Column.Size, 80), (Column.LastWritten, 100)):
+            header.resizeSection(column, width)
+
+
+class TBLogsWidget(PluginMainWidget):
+    """The TensorBoard Logs pane."""
+
+    ENABLE_SPINNER = True
+    CONF_SECTION = "tblogs"
+
+    sig_show_in_files_requested = Signal(str)
+    """Show a directory in the Files pane."""
+
+    sig_tensorboard_started = Signal(object)
+    """A TensorBoard instance is serving (TensorBoardInstance)."""
+
+    sig_tensorboard_failed = Signal(str, str)
+    """``(logdir, message)``: starting TensorBoard failed."""
+
+    sig_batches_applied = Signal()
+    """Index results were applied to the tree."""
+
+    sig_roots_changed = Signal()
+    """The set of shown log roots changed."""
+
+    def __init__(self, name=None, plugin=None, parent=None):
+        super().__init__(name, plugin, parent)
+        self._project_path = None
+        self._working_directory = None
+        self._generation = 0
+        self._context = None
+        self._context_message = ""
+        self._searching = False
+        self._pending_batches = deque()
+        self._closed = False
+        self._details_node = None
+        self._details_state = None
+        self._open_targets = {}        # logdir key -> where to show it
+        self._watching = True
+
+        # Model and views
+        self.model = LogTreeModel(self)
+        self.tree = LogTreeView(self)
+        self.tree.setModel(self.model)
+        self.details = QTextBrowser(self)
+        self.details.setOpenExternalLinks(False)
+        self.details.setPlaceholderText(
+            _("Select a log directory, run or event file to see its tags, "
+              "files and diagnostics."))
+        self.instances = InstancesPanel(self)
+        self.details_tabs = QTabWidget(self)
+        self.details_tabs.addTab(self.details, _("Details"))
+        self.details_tabs.addTab(self.instances, _("TensorBoard"))
+
+        self.splitter = QSplitter(Qt.Vertical, self)
+        self.splitter.addWidget(self.tree)
+        self.splitter.addWidget(self.details_tabs)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+
+        # Empty state: a message and the one action that always helps.
+        self.empty_page = QWidget(self)
+        self.empty_label = QLabel(self.empty_page)
+        self.empty_label.setWordWrap(True)
+        self.empty_label.setAlignment(Qt.AlignCenter)
+        self.empty_label.setTextFormat(Qt.RichText)
+        self.empty_add_button = QPushButton(_("Add log directory…"),
+                                            self.empty_page)
+        self.empty_add_button.clicked.connect(self.add_log_directory)
+        empty_layout = QVBoxLayout(self.empty_page)
+        empty_layout.addStretch(1)
+        empty_layout.addWidget(self.empty_label)
+        button_row = QHBoxLayout()
+        button_row.addStretch(1)
+        button_row.addWidget(self.empty_add_button)
+        button_row.addStretch(1)
+        empty_layout.addLayout(button_row)
+        empty_layout.addStretch(2)
+
+        self.stack = QStackedWidget(self)
+        self.stack.addWidget(self.empty_page)
+        self.stack.addWidget(self.splitter)
+
+        layout = QVBoxLayout()
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.stack)
+        self.setLayout(layout)
+
+        # Applying batches in time-boxed slices
+        self._apply_timer = QTimer(self)
+        self._apply_timer.setSingleShot(True)
+        self._apply_timer.setInterval(0)
+        self._apply_timer.timeout.connect(self._apply_pending_batches)
+
+        # Context changes arrive in bursts (project open also changes the
+        # working directory): coalesce them.
+        self._context_timer = QTimer(self)
+        self._context_timer.setSingleShot(True)
+        self._context_timer.setInterval(150)
+        self._context_timer.timeout.connect(self._update_context)
+
+        self._age_timer = QTimer(self)
+        self._age_timer.timeout.connect(self._refresh_ages)
+        self._age_timer.start(AGE_REFRESH_MS)
+
+        # Signals
+        self.tree.customContextMenuRequested.connect(self._show_context_menu)
+        self.tree.selectionModel().currentChanged.connect(
+            self._on_current_changed)
+        self.model.rowsInserted.connect(self._on_rows_inserted)
+        self.model.rowsRemoved.connect(self._on_rows_removed)
+        self.instances.sig_stop_requested.connect(self.stop_tensorboard)
+        self.instances.sig_open_in_browser_requested.connect(
+            self._open_url_in_browser)
+        self.instances.sig_show_requested.connect(
+            lambda logdir: self.open_in_tensorboard(logdir, OpenTarget.Pane))
+
+        # Workers
+        self.index_worker = IndexWorker(
+            poll_interval_ms=int(self._conf("poll_interval", 2.0) * 1000),
+            use_watcher=bool(self._conf("file_watching", True)))
+        self.index_worker.sig_roots_found.connect(self._on_roots_found)
+        self.index_worker.sig_batch.connect(self._on_batch)
+        self.index_worker.sig_busy.connect(self._on_worker_busy)
+        self._index_thread = WorkerThread(self.index_worker, "tblogs-index")
+
+        self.tensorboard_worker = TensorBoardWorker()
+        self.tensorboard_worker.sig_started.connect(self._on_tb_started)
+        self.tensorboard_worker.sig_failed.connect(self._on_tb_failed)
+        self.tensorboard_worker.sig_stopped.connect(self._on_tb_stopped)
+        self.tensorboard_worker.sig_exited.connect(self._on_tb_exited)
+        self.tensorboard_worker.sig_instances.connect(self._on_tb_instances)
+        self._tb_thread = WorkerThread(self.tensorboard_worker,
+                                       "tblogs-tensorboard")
+        self.tensorboard_worker.request_list()
+
+        self._show_empty(EMPTY_NO_DIRECTORY)
+
+    # ---- PluginMainWidget API
+    def get_title(self):
+        return _("TensorBoard Logs")
+
+    def get_focus_widget(self):
+        return self.tree
+
+    def setup(self):
+        self.open_action = self.create_action(
+            TBLogsActions.OpenInTensorBoard,
+            text=_("Open in TensorBoard"),
+            tip=_("Serve the selected log directory or run with TensorBoard "
+                  "and show it"),
+            icon=self.create_icon("plot"),
+            triggered=lambda: self.open_in_tensorboard(self.target_logdir()),
+        )
+        self.stop_action = self.create_action(
+            TBLogsActions.StopTensorBoard,
+            text=_("Stop TensorBoard"),
+            tip=_("Stop the TensorBoard serving the selection"),
+            icon=self.create_icon("stop"),
+            triggered=lambda: self.stop_tensorboard(self.target_logdir()),
+        )
+        self.browser_action = self.create_action(
+            TBLogsActions.OpenInBrowser,
+            text=_("Open in browser"),
+            tip=_("Open TensorBoard for the selection in the system browser"),
+            icon=self.create_icon("browse_tab"),
+            triggered=lambda: self.open_in_tensorboard(
+                self.target_logdir(), OpenTarget.Browser),
+        )
+        self.copy_path_action = self.create_action(
+            TBLogsActions.CopyPath,
+            text=_("Copy path"),
+            icon=self.create_icon("editcopy"),
+            triggered=self.copy_path,
+        )
+        self.show_in_files_action = self.create_action(
+            TBLogsActions.ShowInFiles,
+            text=_("Show in Files"),
+            icon=self.create_icon("files"),
+            triggered=self.show_in_files,
+        )
+        self.add_directory_action = self.create_action(
+            TBLogsActions.AddLogDirectory,
+            text=_("Add log directory…"),
+            tip=_("Show another log directory for this project"),
+            icon=self.create_icon("folder_new"),
+            triggered=self.add_log_directory,
+        )
+        self.hide_directory_action = self.create_action(
+            TBLogsActions.HideLogDirectory,
+            text=_("Hide log directory"),
+            tip=_("Stop showing the selected log directory for this project"),
+            icon=self.create_icon("hide"),
+            triggered=self.hide_log_directory,
+        )
+        self.show_hidden_action = self.create_action(
+            TBLogsActions.ShowHiddenLogDirectories,
+            text=_("Show hidden log directories again"),
+            triggered=self.show_hidden_log_directories,
+        )
+        self.refresh_action = self.create_action(
+            TBLogsActions.Refresh,
+            text=_("Refresh"),
+            tip=_("Look for log directories again and re-read the logs"),
+            icon=self.create_icon("refresh"),
+            triggered=self.refresh,
+        )
+
+        toolbar = self.get_main_toolbar()
+        for action in (self.open_action, self.stop_action,
+                       self.browser_action):
+            self.add_item_to_toolbar(
+                action, toolbar=toolbar,
+                section=TBLogsToolbarSections.TensorBoard)
+        for action in (self.add_directory_action, self.refresh_action):
+            self.add_item_to_toolbar(
+                action, toolbar=toolbar,
+                section=TBLogsToolbarSections.Directories)
+
+        options_menu = self.get_options_menu()
+        for action in (self.add_directory_action, self.show_hidden_action,
+                       self.refresh_action):
+            self.add_item_to_menu(action, menu=options_menu)
+
+        self.context_menu = self.create_menu(TBLogsMenus.Context)
+        for action in (self.open_action, self.stop_action,
+                       self.browser_action):
+            self.add_item_to_menu(
+                action, menu=self.context_menu,
+                section=TBLogsContextMenuSections.TensorBoard)
+        for action in (self.copy_path_action, self.show_in_files_action):
+            self.add_item_to_menu(
+                action, menu=self.context_menu,
+                section=TBLogsContextMenuSections.Path)
+        for action in (self.add_directory_action, self.hide_directory_action,
+                       self.refresh_action):
+            self.add_item_to_menu(
+                action, menu=self.context_menu,
+                section=TBLogsContextMenuSections.Directories)
+        self.update_actions()
+
+    def update_actions(self):
+        if not hasattr(self, "open_action"):
+            return
+        node = self.current_node()
+        logdir = self.target_logdir()
+        entry = self.instances.entry(logdir) if logdir else None
+        serving = entry is not None and entry.state in (
+            InstanceState.Running, InstanceState.Starting)
+        self.open_action.setEnabled(bool(logdir))
+        self.browser_action.setEnabled(bool(logdir))
+        self.stop_action.setEnabled(serving)
+        self.copy_path_action.setEnabled(node is not None)
+        self.show_in_files_action.setEnabled(node is not None)
+        self.hide_directory_action.setEnabled(
+            node is not None and node.kind == NodeKind.Root)
+        self.hide_directory_action.setVisible(
+            node is not None and node.kind == NodeKind.Root)
+        settings = self._directory_settings()
+        self.show_hidden_action.setEnabled(bool(settings.get("hidden")))
+
+    # ---- Context: project / working directory
+    def set_project(self, path: Optional[str]):
+        """Show the logs of the project at ``path`` (None: no project)."""
+        self._project_path = path or None
+        self._context_timer.start()
+
+    def set_working_directory(self, path: Optional[str]):
+        """Remember the console's working directory (used without project)."""
+        if path == self._working_directory:
+            return
+        self._working_directory = path
+        if self._project_path is None:
+            self._context_timer.start()
+
+    def context_directory(self) -> Optional[str]:
+        """The directory whose logs are shown."""
+        return self._project_path or self._working_directory
+
+    def refresh(self):
+        """Look for log roots again and re-read everything."""
+        self._update_context()
+
+    @Slot()
+    def _update_context(self):
+        if self._closed:
+            return
+        directory = self.context_directory()
+        settings = self._directory_settings()
+        self._generation += 1
+        self._context = IndexContext(
+            generation=self._generation,
+            directory=directory,
+            is_project=self._project_path is not None,
+            autodetect=bool(self._conf("autodetect", True)),
+            max_depth=int(self._conf("autodetect_depth", 6)),
+            added=tuple(settings.get("added", ())),
+            hidden=tuple(settings.get("hidden", ())),
+        )
+        self._pending_batches.clear()
+        self._searching = True
+        if not self.model.root_nodes():
+            if directory or self._context.added:
+                self._show_empty(EMPTY_SEARCHING.format(
+                    _html(directory or ", ".join(self._context.added))))
+            else:
+                self._show_empty(EMPTY_NO_DIRECTORY)
+        self.index_worker.request_context(self._context)
+        self.update_actions()
+
+    # ---- Per-directory settings (added / hidden roots)
+    def _directory_key(self):
+        directory = self.context_directory()
+        return os.path.normcase(os.path.abspath(directory)) if directory \
+            else ""
+
+    def _directory_settings(self) -> dict:
+        all_settings = self._conf("log_directories", {}) or {}
+        if not isinstance(all_settings, dict):
+            return {}
+        settings = all_settings.get(self._directory_key(), {})
+        return settings if isinstance(settings, dict) else {}
+
+    def _save_directory_settings(self, settings):
+        all_settings = dict(self._conf("log_directories", {}) or {})
+        all_settings[self._directory_key()] = {
+            "added": list(settings.get("added", [])),
+            "hidden": list(settings.get("hidden", [])),
+        }
+        self.set_conf("log_directories", all_settings)
+
+    def add_log_directory(self, directory: Optional[str] = None):
+        """Show ``directory`` (asked for when None) for this project."""
+        if not directory:
+            directory = getexistingdirectory(
+                self, _("Add log directory"),
+                self.context_directory() or os.path.expanduser("~"))
+            if not directory:
+                return
+        directory = os.path.abspath(directory)
+        settings = self._directory_settings()
+        added = list(settings.get("added", []))
+        hidden = [p for p in settings.get("hidden", [])
+                  if logdir_key(p) != logdir_key(directory)]
+        if all(logdir_key(p) != logdir_key(directory) for p in added):
+            added.append(directory)
+        self._save_directory_settings({"added": added, "hidden": hidden})
+        self._update_context()
+
+    def hide_log_directory(self, directory: Optional[str] = None):
+        """Stop showing the log root ``directory`` (default: selected)."""
+        if directory is None:
+            node = self.current_node()
+            if node is None or node.kind != NodeKind.Root:
+                return
+            directory = node.root_path
+        settings = self._directory_settings()
+        added = [p for p in settings.get("added", [])
+                 if logdir_key(p) != logdir_key(directory)]
+        hidden = list(settings.get("hidden", []))
+        node = self.model.root_node(directory)
+        if node is None or node.origin != "added":
+            if all(logdir_key(p) != logdir_key(directory) for p in hidden):
+                hidden.append(directory)
+        self._save_directory_settings({"added": added, "hidden": hidden})
+        self._update_context()
+
+    def show_hidden_log_directories(self):
+        """Forget the hidden roots of this project."""
+        settings = self._directory_settings()
+        self._save_directory_settings(
+            {"added": settings.get("added", []), "hidden": []})
+        self._update_context()
+
+    # ---- Worker results
+    @Slot(object)
+    def _on_roots_found(self, found):
+        if found.generation != self._generation:
+            return
+        self._searching = False
+        self._context_message = found.message
+        self._watching = found.watching
+        self.model.set_roots(found.roots)
+        self._update_empty_state()
+        self.sig_roots_changed.emit()
+
+    @Slot(object)
+    def _on_batch(self, batch):
+        if batch.generation != self._generation:
+            return
+        self._pending_batches.append(batch)
+        if not self._apply_timer.isActive():
+            self._apply_timer.start()
+
+    @Slot()
+    def _apply_pending_batches(self):
+        started = time.perf_counter()
+        applied = False
+        while self._pending_batches:
+            batch = self._pending_batches.popleft()
+            if batch.generation != self._generation:
+                continue
+            self.model.apply_batch(batch)
+            applied = True
+            if time.perf_counter() - started > APPLY_BUDGET_SECONDS:
+                break
+        if self._pending_batches:
+            self._apply_timer.start()
+        if applied:
+            self._update_details()
+            self.update_actions()
+            self.sig_batches_applied.emit()
+
+    @Slot(bool)
+    def _on_worker_busy(self, busy):
+        if busy:
+            self.start_spinner()
+        else:
+            self.stop_spinner()
+
+    def is_idle(self) -> bool:
+        """Whether every result of the worker has been applied."""
+        return not self._searching and not self._pending_batches
+
+    # ---- Empty states
+    def _show_empty(self, text):
+        self.empty_label.setText(text)
+        self.stack.setCurrentWidget(self.empty_page)
+
+    def _update_empty_state(self):
+        if self.model.root_nodes():
+            self.stack.setCurrentWidget(self.splitter)
+            return
+        directory = self.context_directory()
+        if self._context_message:
+            text = _html(self._context_message)
+        elif directory is None:
+            text = EMPTY_NO_DIRECTORY
+        elif self._project_path is None:
+            text = EMPTY_NO_LOGS_WORKDIR.format(_html(directory))
+        else:
+            text = EMPTY_NO_LOGS
+        self._show_empty(text)
+
+    def empty_message(self) -> str:
+        """Text of the empty state ('' when the tree is shown)."""
+        if self.stack.currentWidget() is self.empty_page:
+            return self.empty_label.text()
+        return ""
+
+    # ---- Tree helpers
+    def current_node(self):
+        """The selected node (None if nothing is selected)."""
+        return self.model.node_from_index(self.tree.currentIndex())
+
+    def select_node(self, node):
+        """Make ``node`` current and visible."""
+        index = self.model.index_for_node(node)
+        if index.isValid():
+            self.tree.setCurrentIndex(index)
+            self.tree.scrollTo(index)
+
+    def target_logdir(self) -> Optional[str]:
+        """Directory that the TensorBoard actions apply to."""
+        node = self.current_node()
+        if node is not None:
+            return node.tensorboard_logdir()
+        roots = self.model.root_nodes()
+        if len(roots) == 1:
+            return roots[0].root_path
+        return None
+
+    def _on_rows_inserted(self, parent, first, last):
+        if not parent.isValid():
+            # New log roots start expanded: their runs are what users want.
+            for row in range(first, last + 1):
+                self.tree.expand(self.model.index(row, 0))
+            self._update_empty_state()
+
+    def _on_rows_removed(self, parent, first, last):
+        if not parent.isValid() and not self.model.root_nodes():
+            self._update_empty_state()
+        if self._details_node is not None and \
+                not self._details_node.attached:
+            self._update_details(force=True)
+
+    def _on_current_changed(self, current, previous):
+        self._update_details(force=True)
+        self.update_actions()
+
+    def _update_details(self, force=False):
+        node = self.current_node()
+        state = None
+        if node is not None:
+            state = (id(node), id(node.run), id(node.file),
+                     node.diagnostics, node.run_count, node.message,
+                     len(node.children))
+        if not force and node is self._details_node and \
+                state == self._details_state:
+            return
+        self._details_node = node
+        self._details_state = state
+        scroll = self.details.verticalScrollBar().value()
+        self.details.setHtml(node_html(node))
+        if node is not None and not force:
+            self.details.verticalScrollBar().setValue(scroll)
+
+    def _refresh_ages(self):
+        self.model.refresh_times()
+        self.tree.viewport().update()
+
+    def _show_context_menu(self, position):
+        index = self.tree.indexAt(position)
+        if index.isValid():
+            self.tree.setCurrentIndex(index)
+        self.update_actions()
+        self.context_menu.popup(self.tree.viewport().mapToGlobal(position))
+
+    # ---- Path actions
+    def copy_path(self):
+        """Copy the selected directory or file path to the clipboard."""
+        node = self.current_node()
+        if node is not None:
+            QApplication.clipboard().setText(node.path)
+
+    def show_in_files(self):
+        """Ask Spyder's Files pane to show the selection."""
+        node = self.current_node()
+        if node is None:
+            return
+        path = node.path
+        if not os.path.isdir(path):
+            path = os.path.dirname(path)
+        self.sig_show_in_files_requested.emit(path)
+
+    # ---- TensorBoard
+    def _conf(self, option, default):
+        try:
+            return self.get_conf(option, default)
+        except Exception:
+            return default
+
+    def interpreter_candidates(self):
+        """``(python, candidates)`` per the interpreter preference."""
+        mode = self._conf("interpreter_mode", InterpreterMode.Automatic)
+        console = self.console_interpreter()
+        if mode == InterpreterMode.Spyder:
+            return sys.executable, ()
+        if mode == InterpreterMode.Console:
+            return console, ()
+        if mode == InterpreterMode.Custom:
+            path = self._conf("interpreter_path", "")
+            if path:
+                return path, ()
+        candidates = []
+        for python in (console, sys.executable):
+            if python and python not in candidates:
+                candidates.append(python)
+        return None, tuple(candidates)
+
+    def console_interpreter(self) -> str:
+        """The interpreter Spyder's consoles use."""
+        try:
+            if not self.get_conf("default", section="main_interpreter"):
+                executable = self.get_conf(
+                    "executable", section="main_interpreter")
+                if executable:
+                    return executable
+        except Exception:
+            pass
+        return sys.executable
+
+    def start_request(self, logdir) -> StartRequest:
+        """What to start for ``logdir`` according to the preferences."""
+        python, candidates = self.interpreter_candidates()
+        host = (self._conf("host", "127.0.0.1") or "127.0.0.1").strip()
+        port = None
+        if not self._conf("port_auto", True):
+            port = int(self._conf("port", 6006))
+        try:
+            extra = shlex.split(self._conf("extra_args", "") or "")
+        except ValueError:
+            extra = []
+        reload_interval = self._conf("reload_interval", 5)
+        if reload_interval and not any(
+                arg.startswith("--reload_interval") for arg in extra):
+            extra += ["--reload_interval", str(int(reload_interval))]
+        return StartRequest(logdir=os.path.abspath(logdir), python=python,
+                            candidates=candidates, host=host, port=port,
+                            extra_args=tuple(extra))
+
+    def open_in_tensorboard(self, logdir: Optional[str], target=None):
+        """Start or reuse TensorBoard for ``logdir`` and show it.
+
+        Parameters
+        ----------
+        logdir : str
+            Directory to serve.
+        target : str, optional
+            A :class:`~spyder_tblogs.spyder.api.OpenTarget` value; the
+            ``open_in`` preference when None.
+        """
+        if not logdir:
+            return
+        logdir = os.path.abspath(logdir)
+        target = target or self._conf("open_in", OpenTarget.Pane)
+        key = logdir_key(logdir)
+        self._open_targets[key] = target
+        entry = self.instances.entry(logdir)
+        self.details_tabs.setCurrentWidget(self.instances)
+        if entry is not None and entry.state == InstanceState.Running:
+            self._show_instance(entry.logdir, entry.url, target)
+            return
+        if entry is not None and entry.state == InstanceState.Starting:
+            return
+        self.instances.set_state(logdir, InstanceState.Starting)
+        self.tensorboard_worker.request_start(self.start_request(logdir))
+        self.update_actions()
+
+    def stop_tensorboard(self, logdir: Optional[str]):
+        """Stop the TensorBoard serving ``logdir``."""
+        if not logdir:
+            return
+        entry = self.instances.entry(logdir)
+        target = logdir
+        if entry is not None:
+            if entry.instance is not None:
+                target = entry.instance
+            self.instances.set_state(entry.logdir, InstanceState.Stopping,
+                                     detail=entry.detail)
+        self.tensorboard_worker.request_stop(target)
+        self.update_actions()
+
+    def _show_instance(self, logdir, url, target):
+        if not url:
+            return
+        if target == OpenTarget.Pane:
+            if self.instances.show_url(url):
+                self.details_tabs.setCurrentWidget(self.instances)
+                return
+            target = OpenTarget.Browser
+        if target == OpenTarget.Browser:
+            self._open_url_in_browser(url)
+
+    def _open_url_in_browser(self, url):
+        QDesktopServices.openUrl(QUrl(url))
+
+    @Slot(object, object)
+    def _on_tb_started(self, request, instance):
+        entry = self.instances.set_state(
+            request.logdir, InstanceState.Running, url=instance.url,
+            pid=instance.pid, instance=instance,
+            detail=_("Reusing an instance already serving this directory")
+            if getattr(instance, "reused", False) else "")
+        target = self._open_targets.pop(
+            logdir_key(request.logdir), self._conf("open_in",
+                                                   OpenTarget.Pane))
+        self._show_instance(entry.logdir, instance.url, target)
+        self.update_actions()
+        self.sig_tensorboard_started.emit(instance)
+
+    @Slot(object, str, str)
+    def _on_tb_failed(self, request, message, stderr_tail):
+        detail = message
+        if stderr_tail:
+            detail += "\n\n" + stderr_tail.strip()
+        self.instances.set_state(request.logdir, InstanceState.Failed,
+                                 detail=detail)
+        self._open_targets.pop(logdir_key(request.logdir), None)
+        self.details_tabs.setCurrentWidget(self.instances)
+        self.update_actions()
+        self.sig_tensorboard_failed.emit(request.logdir, message)
+
+    @Slot(str, object)
+    def _on_tb_stopped(self, logdir, pids):
+        entry = self.instances.entry(logdir)
+        if entry is not None:
+            self.instances.hide_url(entry.url)
+            self.instances.remove(entry.logdir)
+        self.update_actions()
+
+    @Slot(object, object, str)
+    def _on_tb_exited(self, instance, code, stderr_tail):
+        entry = self.instances.entry(instance.logdir)
+        if entry is None or entry.state == InstanceState.Stopping:
+            return
+        detail = _("TensorBoard exited")
+        if code is not None:
+            detail += _(" with code {}").format(code)
+        if stderr_tail:
+            detail += "\n\n" + stderr_tail.strip()
+        self.instances.set_state(entry.logdir, InstanceState.Exited,
+                                 detail=detail)
+        self.instances.hide_url(entry.url)
+        self.update_actions()
+
+    @Slot(object)
+    def _on_tb_instances(self, instances):
+        live_pids = set()
+        for instance in instances:
+            live_pids.add(instance.pid)
+            entry = self.instances.entry(instance.logdir)
+            if entry is not None and entry.state in (
+                    InstanceState.Starting, InstanceState.Stopping):
+                continue
+            self.instances.set_state(
+                instance.logdir, InstanceState.Running, url=instance.url,
+                pid=instance.pid, instance=instance)
+        for entry in list(self.instances.entries.values()):
+            if entry.state == InstanceState.Running and \
+                    entry.pid not in live_pids:
+                self.instances.set_state(
+                    entry.logdir, InstanceState.Exited,
+                    detail=_("TensorBoard is no longer running"))
+        self.update_actions()
+
+    # ---- Preferences
+    @on_conf_change(option="poll_interval")
+    def _on_poll_interval_changed(self, value):
+        if not self._closed:
+            self.index_worker.request_poll_interval(int(float(value) * 1000))
+
+    @on_conf_change(option=["autodetect", "autodetect_depth"])
+    def _on_autodetect_changed(self, option, value):
+        if not self._closed:
+            self._context_timer.start()
+
+    # ---- Shutdown
+    def close_widget(self, stop_instances=True):
+        """Stop the workers and, if asked, the instances started here.
+
+        Safe to call more than once.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        self._apply_timer.stop()
+        self._age_timer.stop()
+        self._context_timer.stop()
+        self._index_thread.stop()
+        self._tb_thread.stop()
+        if stop_instances:
+            self.tensorboard_worker.stop_started_blocking()
+        self.instances.close_web_view()
+
+
+def _html(text) -> str:
+    import html
+
+    return html.escape(str(text))

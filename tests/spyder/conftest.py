@@ -1,0 +1,99 @@
+"""Fixtures of the plugin tests: a standalone pane and process hygiene."""
+
+import os
+import sys
+
+import psutil
+import pytest
+
+# QtWebEngineWidgets must be imported before the QApplication exists (Spyder
+# and its main window need it).
+try:
+    from qtpy import QtWebEngineWidgets  # noqa: F401
+except Exception:  # pragma: no cover - no QtWebEngine on this machine
+    pass
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+
+def tensorboard_processes():
+    """TensorBoard processes started below this test process."""
+    found = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            command = " ".join(child.cmdline())
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        if "tensorboard" in command:
+            found.append(child)
+    return found
+
+
+def kill_processes(processes):
+    """Kill ``processes`` and wait for them."""
+    for process in processes:
+        try:
+            process.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(processes, timeout=10)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run the real-main-window tests last: Spyder leaves callbacks behind
+    after its window closes, which must not fire inside other tests."""
+    main_window_items = [item for item in items
+                         if item.path.name == "test_mainwindow.py"]
+    others = [item for item in items if item not in main_window_items]
+    items[:] = others + main_window_items
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_registry(tmp_path_factory):
+    """Keep the tests' TensorBoard registry away from the user's, and make
+    sure no TensorBoard outlives the session even when a test fails."""
+    registry = str(tmp_path_factory.mktemp("tb-registry"))
+    previous = os.environ.get("SPYDER_TBLOGS_REGISTRY")
+    os.environ["SPYDER_TBLOGS_REGISTRY"] = registry
+    yield registry
+    kill_processes(tensorboard_processes())
+    if previous is None:
+        os.environ.pop("SPYDER_TBLOGS_REGISTRY", None)
+    else:
+        os.environ["SPYDER_TBLOGS_REGISTRY"] = previous
+
+
+@pytest.fixture
+def tblogs_conf():
+    """Register the plugin's configuration (as Spyder does on loading it)."""
+    from spyder.config.manager import CONF
+
+    from spyder_tblogs.spyder.plugin import TBLogs
+
+    if TBLogs.CONF_SECTION not in CONF._plugin_configs:
+        CONF.register_plugin(TBLogs)
+    for section, defaults in TBLogs.CONF_DEFAULTS:
+        for option, value in defaults.items():
+            CONF.set(section, option, value)
+    CONF.set("tblogs", "open_in", "none")
+    yield CONF
+    # The main window registers the section itself when it loads the plugin.
+    CONF.unregister_plugin(TBLogs)
+
+
+@pytest.fixture
+def pane(qtbot, tblogs_conf):
+    """A TensorBoard Logs pane outside Spyder's main window."""
+    from spyder_tblogs.spyder.widgets.main_widget import TBLogsWidget
+
+    widget = TBLogsWidget("tblogs", None)
+    widget.setup()
+    qtbot.addWidget(widget)
+    widget.resize(900, 700)
+    widget.show()
+    yield widget
+    widget.close_widget(stop_instances=True)
+    # A real plugin's widget lives as long as Spyder; this one must stop
+    # listening to the configuration before the next test changes it.
+    tblogs_conf.unobserve_configuration(widget)
+    kill_processes(tensorboard_processes())

@@ -1,0 +1,183 @@
+"""The plugin inside a real Spyder main window (``spyder.app.start.main``)."""
+
+import os
+import urllib.request
+
+import psutil
+import pytest
+from qtpy.QtWidgets import QApplication
+
+from conftest import kill_processes, tensorboard_processes
+from logwriters import write_run
+
+WAIT_MS = 60000
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning",
+                                        "ignore::DeprecationWarning")
+
+
+@pytest.fixture(scope="module")
+def main_window(tmp_path_factory):
+    """Start Spyder once for the module (slow); close it at the end."""
+    from spyder import dependencies
+    from spyder.api.plugin_registration.registry import PLUGIN_REGISTRY
+    from spyder.app import start
+    from spyder.config.manager import CONF
+
+    CONF.set("tours", "show_tour_message", False)
+    CONF.set("main", "single_instance", False)
+    # Other tests in the same process may have disabled the plugin.
+    CONF.set(PLUGIN_REGISTRY._external_plugins_conf_section,
+             "tblogs/enable", True)
+    QApplication.processEvents()
+    dependencies.DEPENDENCIES = []
+    PLUGIN_REGISTRY.reset()
+    # Panes of earlier tests in this process were observers of the plugin's
+    # section; Spyder notifies every observed section when it starts.
+    CONF._observers.pop("tblogs", None)
+    children_before = {child.pid for child in
+                       psutil.Process().children(recursive=True)}
+    window = start.main()
+    QApplication.processEvents()
+    state = {"window": window, "closed": False}
+    yield state
+    try:
+        if not state["closed"]:
+            window.close()
+    finally:
+        kill_processes(tensorboard_processes())
+        # The console's kernel ends with the window; kill whatever did not.
+        started = [child for child in psutil.Process().children(
+            recursive=True) if child.pid not in children_before]
+        _gone, alive = psutil.wait_procs(started, timeout=15)
+        kill_processes(alive)
+        CONF.reset_to_defaults(notification=False)
+
+
+@pytest.fixture(scope="module")
+def project_dir(tmp_path_factory):
+    """A project whose logs/ holds two runs."""
+    root = tmp_path_factory.mktemp("spyder-project") / "demo"
+    for run in ("mnist/train", "mnist/validation"):
+        write_run(str(root / "logs" / run), steps=6)
+    (root / "train.py").write_text("print('training')\n")
+    return root
+
+
+def plugin_of(window, name):
+    return window.get_plugin(name, error=False)
+
+
+def test_plugin_loads(main_window):
+    tblogs = plugin_of(main_window["window"], "tblogs")
+    assert tblogs is not None
+    assert tblogs.get_widget().get_title() == "TensorBoard Logs"
+    tblogs.set_conf("open_in", "none")
+
+
+def test_project_shows_its_runs(qtbot, main_window, project_dir):
+    window = main_window["window"]
+    tblogs = plugin_of(window, "tblogs")
+    projects = plugin_of(window, "project_explorer")
+    projects.create_project(str(project_dir))
+    pane = tblogs.get_widget()
+    qtbot.waitUntil(
+        lambda: {node.run_name for node in pane.model.iter_runs()}
+        == {"mnist/train", "mnist/validation"}, timeout=WAIT_MS)
+    assert [node.root_path for node in pane.model.root_nodes()] == [
+        str(project_dir / "logs")]
+
+
+def show_menu(hook):
+    """Run what showing the context menu runs (Spyder's and our handlers).
+
+    Spyder's own handler reads the clipboard's mime data, which is None on
+    an offscreen display until something was copied.
+    """
+    QApplication.clipboard().setText("spyder-tblogs test")
+    hook.menu.aboutToShow.emit()
+
+
+def _check_menu(qtbot, hook, directory, select):
+    """The hook's action is in the menu and visible for a directory."""
+    assert hook is not None and hook.installed
+    assert hook.action in hook.menu.get_actions()
+    select(directory)
+    show_menu(hook)
+    assert hook.action.isVisible()
+    assert hook.selected_directory() == str(directory)
+
+
+def test_files_and_projects_menus_carry_the_action(qtbot, main_window,
+                                                    project_dir):
+    from spyder.api.plugins import Plugins
+
+    window = main_window["window"]
+    tblogs = plugin_of(window, "tblogs")
+    explorer = plugin_of(window, Plugins.Explorer)
+
+    files_hook = tblogs.get_menu_hook(Plugins.Explorer)
+    explorer.chdir(str(project_dir))
+    tree = files_hook.tree_widget
+
+    def select_in_files(directory):
+        qtbot.waitUntil(lambda: tree.get_index(str(directory)).isValid(),
+                        timeout=WAIT_MS)
+        tree.setCurrentIndex(tree.get_index(str(directory)))
+
+    _check_menu(qtbot, files_hook, project_dir / "logs", select_in_files)
+
+    projects_hook = tblogs.get_menu_hook(Plugins.Projects)
+    project_tree = projects_hook.tree_widget
+
+    def select_in_projects(directory):
+        def index():
+            return project_tree.get_index(str(directory))
+        qtbot.waitUntil(lambda: index() is not None and index().isValid(),
+                        timeout=WAIT_MS)
+        project_tree.setCurrentIndex(index())
+
+    _check_menu(qtbot, projects_hook, project_dir / "logs",
+                select_in_projects)
+
+
+def test_open_in_tensorboard_then_close_spyder(qtbot, main_window,
+                                               project_dir):
+    from spyder.api.plugins import Plugins
+
+    window = main_window["window"]
+    tblogs = plugin_of(window, "tblogs")
+    pane = tblogs.get_widget()
+    hook = tblogs.get_menu_hook(Plugins.Explorer)
+    tree = hook.tree_widget
+    logs = str(project_dir / "logs")
+    qtbot.waitUntil(lambda: tree.get_index(logs).isValid(), timeout=WAIT_MS)
+    tree.setCurrentIndex(tree.get_index(logs))
+    show_menu(hook)
+
+    with qtbot.waitSignal(pane.sig_tensorboard_started,
+                          timeout=120000) as blocker:
+        hook.action.trigger()
+    instance = blocker.args[0]
+    assert os.path.samefile(instance.logdir, logs)
+    assert instance.host == "127.0.0.1"
+    with urllib.request.urlopen(instance.url, timeout=30) as response:
+        assert response.status == 200
+    entry = pane.instances.entry(logs)
+    assert entry is not None and entry.url == instance.url
+
+    # Closing Spyder stops what it started.
+    window.close()
+    main_window["closed"] = True
+    assert not pane._index_thread.thread.isRunning()
+    assert not pane._tb_thread.thread.isRunning()
+    assert psutil.wait_procs(
+        [p for p in [_process(instance.pid)] if p], timeout=30)[1] == []
+    assert tensorboard_processes() == []
+
+
+def _process(pid):
+    try:
+        return psutil.Process(pid)
+    except psutil.NoSuchProcess:
+        return None
