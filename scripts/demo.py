@@ -164,6 +164,7 @@ def write_live(logs, stop_after=None):
     from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
     started = time.monotonic()
+    parent = os.getppid()
     run_number = 0
     while stop_after is None or time.monotonic() - started < stop_after:
         run_number += 1
@@ -174,6 +175,10 @@ def write_live(logs, stop_after=None):
         while time.monotonic() - run_started < 60:
             if stop_after is not None and time.monotonic() - started >= stop_after:
                 break
+            if os.getppid() != parent:
+                # Whoever started us died without stopping us.
+                writer.close()
+                return
             loss = 2.0 * math.exp(-step * lr / 5) + 0.02 * random.random()
             writer.add_event(scalar_event("loss", loss, step))
             writer.add_event(scalar_event("learning_rate", lr, step))
