@@ -1,13 +1,34 @@
 """Preferences page of the TensorBoard Logs plugin."""
 
+import shlex
+
+from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QGroupBox, QLabel, QVBoxLayout
 
 from spyder.api.preferences import PluginConfigPage
 from spyder.api.translations import _
 
 from spyder_tblogs.spyder.api import InterpreterMode, OpenTarget
+from spyder_tblogs.spyder.widgets.instances import host_security_warning
 
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "")
+
+def extra_args_problem(text: str) -> str:
+    """Why ``text`` cannot be TensorBoard's extra arguments ('' if it can).
+
+    The pane splits the text like a POSIX shell and the manager refuses the
+    flags it sets itself; saying so here beats a failed start later.
+    """
+    try:
+        args = shlex.split(text or "")
+    except ValueError as error:
+        return _("Extra arguments: {}").format(error)
+    from spyder_tblogs.tensorboard import TensorBoardError, TensorBoardManager
+
+    try:
+        TensorBoardManager._check_extra_args(tuple(args))
+    except TensorBoardError as error:
+        return _("Extra arguments: {}").format(error.message)
+    return ""
 
 
 class TBLogsConfigPage(PluginConfigPage):
@@ -30,9 +51,13 @@ class TBLogsConfigPage(PluginConfigPage):
              (_("The interpreter below"), InterpreterMode.Custom)),
             "interpreter_mode")
         interpreter_layout.addWidget(interpreter_mode)
+        self.interpreter_mode = interpreter_mode.combobox
         self.interpreter_path = self.create_browsefile(
             "", "interpreter_path", filters="*")
         interpreter_layout.addWidget(self.interpreter_path)
+        # The path only matters for "the interpreter below".
+        self.interpreter_mode.currentIndexChanged.connect(
+            self._update_interpreter_path)
         interpreter_group.setLayout(interpreter_layout)
 
         # ---- Server
@@ -42,10 +67,9 @@ class TBLogsConfigPage(PluginConfigPage):
             _("Host to bind:"), "host",
             tip=_("127.0.0.1 keeps TensorBoard reachable from this computer "
                   "only"))
-        self.host_warning = QLabel(_(
-            "<b>Warning:</b> with a host other than 127.0.0.1, anyone who "
-            "can reach this computer over the network can read your logs."))
+        self.host_warning = QLabel()
         self.host_warning.setWordWrap(True)
+        self.host_warning.setTextFormat(Qt.PlainText)
         self.host_edit.textbox.textChanged.connect(self._update_host_warning)
         port_auto = self.create_checkbox(
             _("Pick a free port automatically"), "port_auto")
@@ -56,13 +80,18 @@ class TBLogsConfigPage(PluginConfigPage):
         port.setEnabled(not self.get_option("port_auto", True))
         extra_args = self.create_lineedit(
             _("Extra arguments:"), "extra_args",
-            tip=_("Passed to tensorboard as they are, e.g. --samples_per_plugin "
-                  "images=100"))
+            tip=_("Passed to tensorboard as they are, e.g. "
+                  "--samples_per_plugin images=100"))
+        self.extra_args_edit = extra_args.textbox
+        self.extra_args_error = QLabel()
+        self.extra_args_error.setWordWrap(True)
+        self.extra_args_error.setTextFormat(Qt.PlainText)
+        self.extra_args_edit.textChanged.connect(self._update_extra_args_error)
         reload_interval = self.create_spinbox(
             _("Reload logs every"), _("seconds"), "reload_interval",
             min_=1, max_=3600, step=1)
         for widget in (self.host_edit, self.host_warning, port_auto, port,
-                       extra_args, reload_interval):
+                       extra_args, self.extra_args_error, reload_interval):
             server_layout.addWidget(widget)
         server_group.setLayout(server_layout)
 
@@ -109,6 +138,28 @@ class TBLogsConfigPage(PluginConfigPage):
         layout.addStretch(1)
         self.setLayout(layout)
         self._update_host_warning(self.get_option("host", "127.0.0.1"))
+        self._update_extra_args_error(self.get_option("extra_args", ""))
+        self._update_interpreter_path()
+
+    def is_valid(self):
+        """Refuse to save extra arguments TensorBoard would never get."""
+        problem = extra_args_problem(self.extra_args_edit.text())
+        if problem:
+            self._update_extra_args_error(self.extra_args_edit.text())
+            return False
+        return super().is_valid()
 
     def _update_host_warning(self, text):
-        self.host_warning.setVisible(text.strip() not in LOOPBACK_HOSTS)
+        # The process manager's own verdict and words.
+        warning = host_security_warning(text)
+        self.host_warning.setText(_("Warning: ") + warning if warning else "")
+        self.host_warning.setVisible(bool(warning))
+
+    def _update_extra_args_error(self, text):
+        problem = extra_args_problem(text)
+        self.extra_args_error.setText(problem)
+        self.extra_args_error.setVisible(bool(problem))
+
+    def _update_interpreter_path(self, *args):
+        custom = self.interpreter_mode.currentData() == InterpreterMode.Custom
+        self.interpreter_path.setEnabled(custom)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import warnings
 from dataclasses import dataclass
 from typing import Optional
 
 from qtpy.QtCore import Qt, QUrl, Signal
 from qtpy.QtWidgets import (
-    QHBoxLayout, QLabel, QSplitter, QToolButton, QTreeWidget,
+    QHBoxLayout, QLabel, QPlainTextEdit, QSplitter, QToolButton, QTreeWidget,
     QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
+from spyder.api.config.mixins import SpyderConfigurationAccessor
 from spyder.api.translations import _
 from spyder.utils.icon_manager import ima
 
@@ -37,6 +40,7 @@ class InstanceEntry:
     detail: str = ""          # error message and stderr tail
     instance: object = None
     item: Optional[QTreeWidgetItem] = None
+    host: str = ""            # address it binds (configured, then actual)
 
 
 def _web_engine_view_class():
@@ -48,14 +52,50 @@ def _web_engine_view_class():
     return QWebEngineView
 
 
+def host_security_warning(host: str) -> str:
+    """The process manager's warning for binding ``host`` ('' if loopback).
+
+    The manager decides what counts as loopback and words the warning
+    (:class:`~spyder_tblogs.tensorboard.TensorBoardSecurityWarning`); asking
+    it keeps the pane and the command line saying the same thing.
+    """
+    return _host_security_warning((host or "").strip())
+
+
+# Cached: catch_warnings swaps process-wide state, so do it once per host.
+@functools.lru_cache(maxsize=32)
+def _host_security_warning(host: str) -> str:
+    from spyder_tblogs.tensorboard import (
+        TensorBoardManager, TensorBoardSecurityWarning)
+
+    if not host:
+        return ""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", TensorBoardSecurityWarning)
+        try:
+            TensorBoardManager._check_host(host)
+        except Exception:
+            # A host the manager refuses gets its own error at start.
+            return ""
+    return "\n".join(str(w.message) for w in caught
+                     if issubclass(w.category, TensorBoardSecurityWarning))
+
+
 def logdir_key(path: str) -> str:
     """Key identifying a served directory."""
     return os.path.normcase(os.path.abspath(path))
 
 
-class InstancesPanel(QWidget):
+class InstancesPanel(QWidget, SpyderConfigurationAccessor):
     """List of TensorBoard instances with state, URL and a stop button, above
-    an embedded web view (created on first use: QtWebEngine is heavy)."""
+    an embedded web view (created on first use: QtWebEngine is heavy).
+
+    A warning line above the list shows while an instance listens on an
+    address other than loopback, and the message of a failed or exited
+    instance (with TensorBoard's stderr tail) shows below it.
+    """
+
+    CONF_SECTION = "tblogs"
 
     sig_stop_requested = Signal(str)
     """Stop the instance serving this logdir."""
@@ -80,6 +120,20 @@ class InstancesPanel(QWidget):
         self.list.setRootIsDecorated(False)
         self.list.setUniformRowHeights(True)
         self.list.itemDoubleClicked.connect(self._on_double_click)
+        self.list.currentItemChanged.connect(self._show_current_detail)
+
+        self.host_warning = QLabel(self)
+        self.host_warning.setWordWrap(True)
+        self.host_warning.setTextFormat(Qt.PlainText)
+        self.host_warning.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.host_warning.setStyleSheet("color: #d0021b;")
+        self.host_warning.hide()
+
+        # Plain text: stderr tails contain '<' and '&'.
+        self.detail_view = QPlainTextEdit(self)
+        self.detail_view.setReadOnly(True)
+        self.detail_view.setMaximumHeight(140)
+        self.detail_view.hide()
 
         self.empty_label = QLabel(
             _("No TensorBoard started from this pane yet. Select a log "
@@ -95,8 +149,10 @@ class InstancesPanel(QWidget):
         top = QWidget(self)
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.addWidget(self.host_warning)
         top_layout.addWidget(self.empty_label)
         top_layout.addWidget(self.list)
+        top_layout.addWidget(self.detail_view)
         self.splitter = QSplitter(Qt.Vertical, self)
         self.splitter.addWidget(top)
         self.splitter.addWidget(self.web_container)
@@ -122,6 +178,11 @@ class InstancesPanel(QWidget):
             entry.item = QTreeWidgetItem(self.list)
             self.entries[key] = entry
             self._add_stop_button(entry)
+        if state == InstanceState.Starting and (
+                entry.state != state or not entry.host):
+            # What the manager is about to bind; the instance, once
+            # started, tells what it actually bound.
+            entry.host = self._configured_host()
         entry.state = state
         if url:
             entry.url = url
@@ -129,10 +190,13 @@ class InstancesPanel(QWidget):
             entry.pid = pid
         if instance is not None:
             entry.instance = instance
+            entry.host = getattr(instance, "host", entry.host) or entry.host
         entry.detail = detail
         item = entry.item
         item.setText(0, entry.logdir)
-        item.setToolTip(0, entry.logdir)
+        warning = host_security_warning(entry.host)
+        item.setToolTip(0, entry.logdir + ("\n\n" + warning if warning
+                                           else ""))
         state_text = {
             InstanceState.Starting: _("starting…"),
             InstanceState.Running: _("running"),
@@ -150,6 +214,11 @@ class InstancesPanel(QWidget):
         item.setText(2, entry.url)
         item.setToolTip(2, entry.url)
         self.list.resizeColumnToContents(1)
+        if state in (InstanceState.Failed, InstanceState.Exited):
+            # Make the failure visible, not only a tooltip away.
+            self.list.setCurrentItem(item)
+        self._show_current_detail()
+        self._update_host_warning()
         self._update_empty()
         return entry
 
@@ -159,7 +228,15 @@ class InstancesPanel(QWidget):
         if entry is not None:
             index = self.list.indexOfTopLevelItem(entry.item)
             self.list.takeTopLevelItem(index)
+        self._show_current_detail()
+        self._update_host_warning()
         self._update_empty()
+
+    def detail_text(self) -> str:
+        """Message shown below the list for the current row ('' if none)."""
+        if self.detail_view.isHidden():
+            return ""
+        return self.detail_view.toPlainText()
 
     def running_entries(self):
         """Rows of instances that are serving."""
@@ -232,6 +309,40 @@ class InstancesPanel(QWidget):
         for entry in self.entries.values():
             if entry.item is item and entry.state == InstanceState.Running:
                 self.sig_show_requested.emit(entry.logdir)
+
+    def _configured_host(self) -> str:
+        try:
+            return str(self.get_conf("host", "127.0.0.1") or "127.0.0.1")
+        except Exception:
+            return "127.0.0.1"
+
+    def _current_entry(self):
+        item = self.list.currentItem()
+        for entry in self.entries.values():
+            if entry.item is item:
+                return entry
+        return None
+
+    def _show_current_detail(self, *args):
+        entry = self._current_entry()
+        text = ""
+        if entry is not None and entry.state in (InstanceState.Failed,
+                                                 InstanceState.Exited):
+            text = entry.detail
+        self.detail_view.setPlainText(text)
+        self.detail_view.setVisible(bool(text))
+
+    def _update_host_warning(self):
+        warnings_shown = []
+        for entry in self.entries.values():
+            if entry.state not in (InstanceState.Starting,
+                                   InstanceState.Running):
+                continue
+            warning = host_security_warning(entry.host)
+            if warning and warning not in warnings_shown:
+                warnings_shown.append(warning)
+        self.host_warning.setText("\n".join(warnings_shown))
+        self.host_warning.setVisible(bool(warnings_shown))
 
     def _update_empty(self):
         empty = not self.entries
