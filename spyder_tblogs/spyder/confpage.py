@@ -22,10 +22,10 @@ def extra_args_problem(text: str) -> str:
         args = shlex.split(text or "")
     except ValueError as error:
         return _("Extra arguments: {}").format(error)
-    from spyder_tblogs.tensorboard import TensorBoardError, TensorBoardManager
+    from spyder_tblogs.tensorboard import TensorBoardError, check_extra_args
 
     try:
-        TensorBoardManager._check_extra_args(tuple(args))
+        check_extra_args(tuple(args))
     except TensorBoardError as error:
         return _("Extra arguments: {}").format(error.message)
     return ""

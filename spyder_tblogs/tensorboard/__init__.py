@@ -10,10 +10,12 @@ tensorboard ...`` exposes it on the command line.
 from spyder_tblogs.tensorboard.instance import (
     ServerState, TensorBoardError, TensorBoardInstance,
     TensorBoardSecurityWarning)
-from spyder_tblogs.tensorboard.manager import TensorBoardManager
+from spyder_tblogs.tensorboard.manager import (
+    TensorBoardManager, check_extra_args, security_warning)
 from spyder_tblogs.tensorboard.process import find_interpreter
 
 __all__ = [
     "TensorBoardManager", "TensorBoardInstance", "TensorBoardError",
     "find_interpreter", "ServerState", "TensorBoardSecurityWarning",
+    "check_extra_args", "security_warning",
 ]

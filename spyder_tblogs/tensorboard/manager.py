@@ -482,29 +482,16 @@ class TensorBoardManager:
 
     @staticmethod
     def _check_extra_args(extra_args):
-        if isinstance(extra_args, str):
-            raise TensorBoardError(
-                "extra_args must be a sequence of arguments, not one string")
-        extra_args = tuple(str(arg) for arg in extra_args)
-        for arg in extra_args:
-            flag = arg.split("=", 1)[0]
-            if flag in _RESERVED_FLAGS:
-                raise TensorBoardError(
-                    f"{flag} is set by the manager; use its logdir/host/port "
-                    f"options instead of passing it through")
-        return extra_args
+        return check_extra_args(extra_args)
 
     @staticmethod
     def _check_host(host):
         host = (host or "").strip()
         if not host:
             raise TensorBoardError("empty host")
-        if not _process.is_loopback(host):
-            warnings.warn(
-                f"TensorBoard will listen on {host}: the logs it serves "
-                f"become visible to anyone who can reach this machine on "
-                f"the network",
-                TensorBoardSecurityWarning, stacklevel=3)
+        warning = security_warning(host)
+        if warning:
+            warnings.warn(warning, TensorBoardSecurityWarning, stacklevel=3)
         return host
 
     @staticmethod
@@ -516,6 +503,32 @@ class TensorBoardManager:
         if isinstance(port, bool) or not 0 < value < 65536:
             raise TensorBoardError(f"port out of range (1-65535): {port}")
         return value
+
+
+def check_extra_args(extra_args):
+    """Return ``extra_args`` as a tuple of strings, or raise
+    :class:`TensorBoardError` for arguments TensorBoard must not get
+    (a single string, or flags the manager sets itself)."""
+    if isinstance(extra_args, str):
+        raise TensorBoardError(
+            "extra_args must be a sequence of arguments, not one string")
+    extra_args = tuple(str(arg) for arg in extra_args)
+    for arg in extra_args:
+        flag = arg.split("=", 1)[0]
+        if flag in _RESERVED_FLAGS:
+            raise TensorBoardError(
+                f"{flag} is set by the manager; use its logdir/host/port "
+                f"options instead of passing it through")
+    return extra_args
+
+
+def security_warning(host):
+    """The warning for serving on ``host`` ('' for a loopback address)."""
+    host = (host or "").strip()
+    if not host or _process.is_loopback(host):
+        return ""
+    return (f"TensorBoard will listen on {host}: the logs it serves become "
+            f"visible to anyone who can reach this machine on the network")
 
 
 def _same(first, second):

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import functools
 import os
-import warnings
 from dataclasses import dataclass
 from typing import Optional
 
@@ -59,26 +57,9 @@ def host_security_warning(host: str) -> str:
     (:class:`~spyder_tblogs.tensorboard.TensorBoardSecurityWarning`); asking
     it keeps the pane and the command line saying the same thing.
     """
-    return _host_security_warning((host or "").strip())
+    from spyder_tblogs.tensorboard import security_warning
 
-
-# Cached: catch_warnings swaps process-wide state, so do it once per host.
-@functools.lru_cache(maxsize=32)
-def _host_security_warning(host: str) -> str:
-    from spyder_tblogs.tensorboard import (
-        TensorBoardManager, TensorBoardSecurityWarning)
-
-    if not host:
-        return ""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", TensorBoardSecurityWarning)
-        try:
-            TensorBoardManager._check_host(host)
-        except Exception:
-            # A host the manager refuses gets its own error at start.
-            return ""
-    return "\n".join(str(w.message) for w in caught
-                     if issubclass(w.category, TensorBoardSecurityWarning))
+    return security_warning(host)
 
 
 def logdir_key(path: str) -> str:
