@@ -18,6 +18,8 @@ class TBLogsActions:
     HideLogDirectory = "tblogs_hide_log_directory"
     ShowHiddenLogDirectories = "tblogs_show_hidden_log_directories"
     Refresh = "tblogs_refresh"
+    # Checkable: select the run the current console's kernel starts writing.
+    FollowConsole = "tblogs_follow_console"
 
 
 class TBLogsExplorerActions:
@@ -38,6 +40,7 @@ class TBLogsToolbarSections:
 
     TensorBoard = "tblogs_tensorboard_section"
     Directories = "tblogs_directories_section"
+    Console = "tblogs_console_section"
 
 
 class TBLogsContextMenuSections:

@@ -140,10 +140,19 @@ class TBLogs(SpyderDockablePlugin):
     # ---- IPython console / Preferences
     @on_plugin_available(plugin=Plugins.IPythonConsole)
     def on_ipython_console_available(self):
-        # The console's interpreter is read from the main_interpreter
-        # configuration when TensorBoard starts; nothing to connect here.
-        # Extensions that follow the console hook in through this plugin.
-        pass
+        # The tracker only listens to Spyder's side of the console (signals,
+        # cached flags and cwd): it never talks to the kernel, so the pane
+        # keeps working while the kernel is busy or paused in the debugger.
+        ipyconsole = self.get_plugin(Plugins.IPythonConsole)
+        try:
+            self.get_widget().console_tracker.attach(ipyconsole)
+        except Exception:
+            logger.warning("Cannot follow the IPython console",
+                           exc_info=True)
+
+    @on_plugin_teardown(plugin=Plugins.IPythonConsole)
+    def on_ipython_console_teardown(self):
+        self.get_widget().console_tracker.detach()
 
     @on_plugin_available(plugin=Plugins.Preferences)
     def on_preferences_available(self):

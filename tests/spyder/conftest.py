@@ -39,13 +39,23 @@ def kill_processes(processes):
     psutil.wait_procs(processes, timeout=10)
 
 
+# Modules that start a real Spyder main window (one per module), in the
+# order they run, after every other test.
+MAIN_WINDOW_MODULES = ("test_console_tracker.py", "test_follow_console.py",
+                       "test_mainwindow.py")
+
+
 def pytest_collection_modifyitems(config, items):
-    """Run the real-main-window tests last: Spyder leaves callbacks behind
-    after its window closes, which must not fire inside other tests."""
-    main_window_items = [item for item in items
-                         if item.path.name == "test_mainwindow.py"]
-    others = [item for item in items if item not in main_window_items]
-    items[:] = others + main_window_items
+    """Run the real-main-window tests last, one module after the other:
+    Spyder leaves callbacks behind after its window closes, which must not
+    fire inside other tests, and each module's window must be closed
+    before the next one starts."""
+    def module_rank(item):
+        name = item.path.name
+        return (MAIN_WINDOW_MODULES.index(name) + 1
+                if name in MAIN_WINDOW_MODULES else 0)
+    # sorted() is stable: the order inside each module is kept.
+    items[:] = sorted(items, key=module_rank)
 
 
 @pytest.fixture(scope="session", autouse=True)

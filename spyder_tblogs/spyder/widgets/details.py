@@ -189,3 +189,30 @@ def node_html(node) -> str:
     if node.run is not None:
         return run_html(node)
     return folder_html(node)
+
+
+def console_html(console_label, ownership, hint=None) -> str:
+    """Whether the current console writes a run, and why data may lag.
+
+    Parameters
+    ----------
+    console_label : str
+        "Console 1/A · paused in debugger".
+    ownership : RunOwnership
+        From :func:`spyder_tblogs.logs.ownership.run_ownership`.
+    hint : str, optional
+        :func:`~spyder_tblogs.logs.ownership.flush_hint` for the run.
+
+    Returns
+    -------
+    str
+        Empty when the run is not the console's.
+    """
+    if ownership is None or not ownership.owned:
+        return ""
+    text = (f"<h4>{_('Written by this console')}: {_escape(console_label)}"
+            f"</h4><p>{_escape(ownership.reason)}</p>")
+    if hint:
+        color = SEVERITY_COLORS["info"]
+        text += f"<p style='color:{color}'><b>{_escape(hint)}</b></p>"
+    return text

@@ -15,6 +15,7 @@ import shlex
 import sys
 import time
 from collections import deque
+from itertools import islice
 from typing import Optional
 
 from qtpy.compat import getexistingdirectory
@@ -30,12 +31,17 @@ from spyder.api.config.decorators import on_conf_change
 from spyder.api.translations import _
 from spyder.api.widgets.main_widget import PluginMainWidget
 
+from spyder_tblogs.logs.ownership import (
+    STATE_DEBUGGING, STATE_IDLE, STATE_NONE, STATE_RUNNING, ConsoleFollower,
+    flush_hint, run_ownership, state_label)
 from spyder_tblogs.spyder.api import (
     InterpreterMode, OpenTarget, TBLogsActions, TBLogsContextMenuSections,
     TBLogsMenus, TBLogsToolbarSections,
 )
+from spyder_tblogs.spyder.console import ConsoleTracker
 from spyder_tblogs.spyder.models import Column, LogTreeModel, NodeKind
-from spyder_tblogs.spyder.widgets.details import node_html
+from spyder_tblogs.spyder.widgets.details import console_html, node_html
+from spyder_tblogs.spyder.widgets.sparklines import SparklinesWidget
 from spyder_tblogs.spyder.widgets.instances import (
     InstancesPanel, InstanceState, logdir_key,
 )
@@ -64,6 +70,17 @@ EMPTY_NO_DIRECTORY = _(
     "Open a project or set a working directory to see its TensorBoard logs, "
     "or add a log directory.")
 EMPTY_SEARCHING = _("Looking for TensorBoard logs in <tt>{}</tt>…")
+
+WORKDIR_ROOT_LABEL = _("Console's working directory")
+WORKDIR_ROOT_TOOLTIP = _(
+    "The console's working directory holds event files outside the "
+    "project's log directories: relative log paths (e.g. "
+    "SummaryWriter('runs/exp1')) land under the kernel's working directory, "
+    "not under the project.")
+
+# A folder or log directory previews at most this many of its runs: more
+# lines in one small chart are unreadable.
+MAX_PREVIEW_RUNS = 8
 
 
 class LogTreeView(QTreeView):
@@ -113,6 +130,9 @@ class TBLogsWidget(PluginMainWidget):
     sig_roots_changed = Signal()
     """The set of shown log roots changed."""
 
+    sig_followed = Signal(object)
+    """*Follow console* selected this run node."""
+
     def __init__(self, name=None, plugin=None, parent=None):
         super().__init__(name, plugin, parent)
         self._project_path = None
@@ -127,20 +147,43 @@ class TBLogsWidget(PluginMainWidget):
         self._details_state = None
         self._open_targets = {}        # logdir key -> where to show it
         self._watching = True
+        # Console following: identity of the current kernel, and per run
+        # directory the (RunInfo, RunOwnership) computed for it, lazily
+        # (only rows that are painted) and dropped when the kernel changes.
+        self._kernel = None
+        self._console_cwd = None
+        self._console_state = STATE_NONE
+        self._ownership = {}
+        self._following = False
+        self._followed_created = None
+        self._preview_key = None
+        self._preview_root = None
+        self.console_tracker = ConsoleTracker(self)
+        self.follower = ConsoleFollower()
 
         # Model and views
         self.model = LogTreeModel(self)
+        self.console_column = self.model.add_column(
+            _("Console"), self._console_column_data)
         self.tree = LogTreeView(self)
         self.tree.setModel(self.model)
+        self.tree.header().resizeSection(Column.Status, 110)
         self.details = QTextBrowser(self)
         self.details.setOpenExternalLinks(False)
         self.details.setPlaceholderText(
             _("Select a log directory, run or event file to see its tags, "
               "files and diagnostics."))
         self.instances = InstancesPanel(self)
+        self.sparklines = SparklinesWidget(self)
         self.details_tabs = QTabWidget(self)
         self.details_tabs.addTab(self.details, _("Details"))
+        self.details_tabs.addTab(self.sparklines, _("Scalars"))
         self.details_tabs.addTab(self.instances, _("TensorBoard"))
+
+        # "Console 1/A: paused in debugger", shown while there is a console.
+        self.console_label = QLabel(self)
+        self.console_label.setContentsMargins(4, 2, 4, 2)
+        self.console_label.hide()
 
         self.splitter = QSplitter(Qt.Vertical, self)
         self.splitter.addWidget(self.tree)
@@ -173,6 +216,7 @@ class TBLogsWidget(PluginMainWidget):
 
         layout = QVBoxLayout()
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.console_label)
         layout.addWidget(self.stack)
         self.setLayout(layout)
 
@@ -204,6 +248,13 @@ class TBLogsWidget(PluginMainWidget):
             self._open_url_in_browser)
         self.instances.sig_show_requested.connect(
             lambda logdir: self.open_in_tensorboard(logdir, OpenTarget.Pane))
+        self.sparklines.sig_clicked.connect(self._on_sparklines_clicked)
+        self.console_tracker.sig_console_changed.connect(
+            self._on_console_changed)
+        self.console_tracker.sig_state_changed.connect(
+            self._on_console_state_changed)
+        self.console_tracker.sig_cwd_changed.connect(
+            self._on_console_cwd_changed)
 
         # Workers
         self.index_worker = IndexWorker(
@@ -288,6 +339,15 @@ class TBLogsWidget(PluginMainWidget):
             text=_("Show hidden log directories again"),
             triggered=self.show_hidden_log_directories,
         )
+        self.follow_action = self.create_action(
+            TBLogsActions.FollowConsole,
+            text=_("Follow console"),
+            tip=_("Select the run the current console's kernel writes, "
+                  "whenever it creates a new event file"),
+            icon=self.create_icon("ipython_console"),
+            toggled=self.set_follow_console,
+            initial=False,
+        )
         self.refresh_action = self.create_action(
             TBLogsActions.Refresh,
             text=_("Refresh"),
@@ -306,6 +366,8 @@ class TBLogsWidget(PluginMainWidget):
             self.add_item_to_toolbar(
                 action, toolbar=toolbar,
                 section=TBLogsToolbarSections.Directories)
+        self.add_item_to_toolbar(self.follow_action, toolbar=toolbar,
+                                 section=TBLogsToolbarSections.Console)
 
         options_menu = self.get_options_menu()
         for action in (self.add_directory_action, self.show_hidden_action,
@@ -386,6 +448,7 @@ class TBLogsWidget(PluginMainWidget):
             max_depth=int(self._conf("autodetect_depth", 6)),
             added=tuple(settings.get("added", ())),
             hidden=tuple(settings.get("hidden", ())),
+            console_cwd=self._console_cwd,
         )
         self._pending_batches.clear()
         self._searching = True
@@ -486,18 +549,25 @@ class TBLogsWidget(PluginMainWidget):
     def _apply_pending_batches(self):
         started = time.perf_counter()
         applied = False
+        if self._pending_batches:
+            # Busy periods grow while the kernel runs: timing-based
+            # ownership of the new files needs the latest ones.
+            self._refresh_kernel()
         while self._pending_batches:
             batch = self._pending_batches.popleft()
             if batch.generation != self._generation:
                 continue
             self.model.apply_batch(batch)
             applied = True
+            if self._following and batch.runs:
+                self._follow(batch.root, batch.runs)
             if time.perf_counter() - started > APPLY_BUDGET_SECONDS:
                 break
         if self._pending_batches:
             self._apply_timer.start()
         if applied:
             self._update_details()
+            self._update_previews()
             self.update_actions()
             self.sig_batches_applied.emit()
 
@@ -576,6 +646,7 @@ class TBLogsWidget(PluginMainWidget):
 
     def _on_current_changed(self, current, previous):
         self._update_details(force=True)
+        self._update_previews()
         self.update_actions()
 
     def _update_details(self, force=False):
@@ -591,7 +662,8 @@ class TBLogsWidget(PluginMainWidget):
         self._details_node = node
         self._details_state = state
         scroll = self.details.verticalScrollBar().value()
-        self.details.setHtml(node_html(node))
+        self.details.setHtml(self._console_details_html(node)
+                             + node_html(node))
         if node is not None and not force:
             self.details.verticalScrollBar().setValue(scroll)
 
@@ -605,6 +677,204 @@ class TBLogsWidget(PluginMainWidget):
             self.tree.setCurrentIndex(index)
         self.update_actions()
         self.context_menu.popup(self.tree.viewport().mapToGlobal(position))
+
+    # ---- Console: ownership, state, follow, working directory
+    def _refresh_kernel(self) -> bool:
+        """Re-read the current kernel's identity; True if it changed.
+
+        Cheap and kernel-free: the tracker answers from Spyder's side.
+        """
+        kernel = self.console_tracker.identity()
+        if kernel == self._kernel:
+            return False
+        self._kernel = kernel
+        self._ownership.clear()
+        return True
+
+    def console_label_text(self) -> str:
+        """"Console 1/A · paused in debugger" ('' without a console)."""
+        state = self.console_tracker.state
+        name = self.console_tracker.console_name
+        if state == STATE_NONE and not name:
+            return ""
+        return f"{name or _('Console')} · {state_label(state)}"
+
+    def run_ownership(self, node):
+        """Whether the current console writes the run of ``node``.
+
+        Returns
+        -------
+        RunOwnership or None
+            None for nodes without a run.
+        """
+        run = getattr(node, "run", None)
+        if run is None or node.kind == NodeKind.File:
+            return None
+        cached = self._ownership.get(run.path)
+        if cached is not None and cached[0] is run:
+            return cached[1]
+        verdict = run_ownership(run, self._kernel)
+        self._ownership[run.path] = (run, verdict)
+        return verdict
+
+    def console_tooltip(self, node) -> str:
+        """Why a run is the console's, and the flush hint if it applies."""
+        verdict = self.run_ownership(node)
+        if verdict is None or not verdict.owned:
+            return ""
+        hint = flush_hint(node.run, self.console_tracker.state)
+        return verdict.reason + ("\n\n" + hint if hint else "")
+
+    def _console_column_data(self, node, role):
+        if node.kind == NodeKind.Root:
+            if node.origin != "workdir":
+                return None
+            if role == Qt.DisplayRole:
+                return WORKDIR_ROOT_LABEL
+            if role == Qt.ToolTipRole:
+                return WORKDIR_ROOT_TOOLTIP
+            return None
+        if role not in (Qt.DisplayRole, Qt.ToolTipRole):
+            return None
+        verdict = self.run_ownership(node)
+        if verdict is None or not verdict.owned:
+            return None
+        if role == Qt.DisplayRole:
+            return self.console_label_text()
+        return self.console_tooltip(node)
+
+    def _console_details_html(self, node) -> str:
+        verdict = self.run_ownership(node) if node is not None else None
+        if verdict is None or not verdict.owned:
+            return ""
+        return console_html(self.console_label_text(), verdict,
+                            flush_hint(node.run, self.console_tracker.state))
+
+    def _repaint_console(self):
+        text = self.console_label_text()
+        self.console_label.setText(
+            _("Console: {}").format(text) if text else "")
+        self.console_label.setVisible(bool(text))
+        self.tree.viewport().update()
+        if not self._closed:
+            self._update_details(force=True)
+
+    @Slot()
+    def _on_console_changed(self):
+        self._refresh_kernel()
+        if self._following:
+            # Another kernel: what it writes from now on is what to follow.
+            self.follower.reset()
+            self._start_following()
+        self._repaint_console()
+
+    @Slot(str)
+    def _on_console_state_changed(self, state):
+        previous, self._console_state = self._console_state, state
+        self._refresh_kernel()
+        self._repaint_console()
+        if previous == STATE_RUNNING and state in (STATE_IDLE,
+                                                   STATE_DEBUGGING):
+            # The code that just ran or stopped at a breakpoint may have
+            # created log directories (relative paths land under the
+            # console's cwd) that no shown root covers yet: look again,
+            # in the worker.
+            self._context_timer.start()
+
+    @Slot(str)
+    def _on_console_cwd_changed(self, cwd):
+        if not cwd or cwd == self._console_cwd:
+            return
+        self._console_cwd = cwd
+        # The worker looks for logs under it (off this thread).
+        self._context_timer.start()
+
+    def set_follow_console(self, follow: bool):
+        """Turn *Follow console* on or off."""
+        self._following = bool(follow)
+        self.follower.reset()
+        if self._following:
+            self._start_following()
+        if hasattr(self, "follow_action") and \
+                self.follow_action.isChecked() != self._following:
+            self.follow_action.setChecked(self._following)
+
+    def is_following(self) -> bool:
+        """Whether *Follow console* is on."""
+        return self._following
+
+    def _start_following(self):
+        """Remember the files shown now; select the console's latest run."""
+        self._refresh_kernel()
+        self._followed_created = None
+        best, best_created = None, None
+        for root in self.model.root_nodes():
+            runs = [node.run for node in self.model.iter_runs(root)]
+            name = self.follower.start(runs, self._kernel)
+            node = self.model.find_run(root.root_path, name) if name else None
+            if node is None:
+                continue
+            created = self.run_ownership(node).newest_created or 0.0
+            if best is None or created > best_created:
+                best, best_created = node, created
+        if best is not None:
+            self._select_followed(best)
+
+    def _follow(self, root, runs):
+        name = self.follower.update(runs, self._kernel)
+        node = self.model.find_run(root, name) if name else None
+        if node is None:
+            return
+        # Roots report separately (a root found later reports files the
+        # kernel created earlier): only a newer file moves the selection.
+        created = self.run_ownership(node).newest_created
+        if created is not None and self._followed_created is not None \
+                and created < self._followed_created:
+            return
+        self._select_followed(node)
+
+    def _select_followed(self, node):
+        verdict = self.run_ownership(node)
+        if verdict is not None and verdict.newest_created is not None:
+            self._followed_created = verdict.newest_created
+        self.select_node(node)
+        self.sig_followed.emit(node)
+
+    # ---- Scalar previews
+    def preview_runs(self, node=None):
+        """Runs whose scalars the *Scalars* tab shows for ``node``.
+
+        A run (or one of its files): that run. A folder or log directory:
+        its first runs, at most ``MAX_PREVIEW_RUNS``, overlaid.
+        """
+        node = self.current_node() if node is None else node
+        if node is None:
+            return []
+        if node.kind == NodeKind.File:
+            node = node.run_node() or node.parent
+        if node.kind == NodeKind.Path and node.run is not None:
+            return [node.run]
+        return [run_node.run for run_node in
+                islice(self.model.iter_runs(node), MAX_PREVIEW_RUNS)]
+
+    def _update_previews(self):
+        node = self.current_node()
+        runs = self.preview_runs(node)
+        key = tuple(id(run) for run in runs)
+        if key == self._preview_key:
+            return
+        self._preview_key = key
+        self._preview_root = node.root_node().root_path if node else None
+        self.sparklines.set_runs({run.path: run for run in runs},
+                                 {run.path: run.name for run in runs})
+
+    @Slot(list)
+    def _on_sparklines_clicked(self, keys):
+        """Open the clicked chart's run (or, for several, their root)."""
+        if len(keys) == 1:
+            self.open_in_tensorboard(keys[0])
+        elif keys and self._preview_root:
+            self.open_in_tensorboard(self._preview_root)
 
     # ---- Path actions
     def copy_path(self):
@@ -824,6 +1094,7 @@ class TBLogsWidget(PluginMainWidget):
         if self._closed:
             return
         self._closed = True
+        self.console_tracker.detach()
         self._apply_timer.stop()
         self._age_timer.stop()
         self._context_timer.stop()
