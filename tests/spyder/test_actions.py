@@ -230,6 +230,24 @@ def test_bad_extra_argument_fails_with_stderr_tail(qtbot, pane, project,
     assert processes_mentioning(str(project)) == []
 
 
+def test_unreadable_extra_arguments_fail_visibly(qtbot, pane, project,
+                                                 tblogs_conf):
+    # An unbalanced quote (set outside the preferences page, which refuses
+    # it) must not start a TensorBoard without the user's arguments.
+    tblogs_conf.set("tblogs", "extra_args", "--samples_per_plugin 'images=5")
+    load(qtbot, pane, project)
+    node = select_run(pane, "mnist/train")
+    with qtbot.waitSignal(pane.sig_tensorboard_failed,
+                          timeout=START_MS) as blocker:
+        pane.open_action.trigger()
+    assert blocker.args[0] == node.path
+    assert "cannot be read" in blocker.args[1]
+    entry = pane.instances.entry(node.path)
+    assert entry.state == InstanceState.Failed
+    assert "cannot be read" in pane.instances.detail_text()
+    assert processes_mentioning(str(project)) == []
+
+
 def test_copy_path(qtbot, pane, project):
     load(qtbot, pane, project)
     node = select_run(pane, "mnist/train")
@@ -328,7 +346,8 @@ def test_add_log_directory_persists_per_project(qtbot, pane, project,
 
 
 def test_non_loopback_host_warns_when_starting(qtbot, pane, project,
-                                               tblogs_conf):
+                                               tblogs_conf, monkeypatch):
+    from qtpy.QtWidgets import QMessageBox
     from spyder_tblogs.spyder.widgets.instances import host_security_warning
 
     expected = host_security_warning("0.0.0.0")
@@ -344,6 +363,22 @@ def test_non_loopback_host_warns_when_starting(qtbot, pane, project,
     load(qtbot, pane, project)
     select_run(pane, "mnist/train")
     assert not pane.instances.host_warning.isVisible()
+
+    # The user is asked first; "No" starts nothing.
+    questions = []
+    answer = {"button": QMessageBox.No}
+
+    def ask(parent, title, text, *args):
+        questions.append(text)
+        return answer["button"]
+
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(ask))
+    pane.open_action.trigger()
+    assert len(questions) == 1 and expected in questions[0]
+    assert pane.instances.entry(
+        str(project / "logs" / "mnist" / "train")) is None
+
+    answer["button"] = QMessageBox.Yes
     with qtbot.waitSignal(pane.sig_tensorboard_failed, timeout=START_MS):
         pane.open_action.trigger()
         # Shown from the moment the start is requested.
@@ -351,6 +386,8 @@ def test_non_loopback_host_warns_when_starting(qtbot, pane, project,
         assert expected in pane.instances.host_warning.text()
     entry = pane.instances.entry(str(project / "logs" / "mnist" / "train"))
     assert expected in entry.item.toolTip(0)
+    # Asked once per host and session.
+    assert len(questions) == 2
 
     # Back to loopback: the warning goes with the next start.
     tblogs_conf.set("tblogs", "host", "127.0.0.1")

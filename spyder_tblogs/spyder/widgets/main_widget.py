@@ -23,7 +23,7 @@ from qtpy.QtCore import Qt, QTimer, QUrl, Signal, Slot
 from qtpy.QtGui import QDesktopServices
 from qtpy.QtWidgets import (
     QAbstractItemView, QApplication, QHBoxLayout, QHeaderView, QLabel,
-    QPushButton, QSplitter, QStackedWidget, QTabWidget, QTextBrowser,
+    QMessageBox, QPushButton, QSplitter, QStackedWidget, QTabWidget, QTextBrowser,
     QTreeView, QVBoxLayout, QWidget,
 )
 
@@ -43,7 +43,7 @@ from spyder_tblogs.spyder.models import Column, LogTreeModel, NodeKind
 from spyder_tblogs.spyder.widgets.details import console_html, node_html
 from spyder_tblogs.spyder.widgets.sparklines import SparklinesWidget
 from spyder_tblogs.spyder.widgets.instances import (
-    InstancesPanel, InstanceState, logdir_key,
+    InstancesPanel, InstanceState, host_security_warning, logdir_key,
 )
 from spyder_tblogs.spyder.workers import (
     IndexContext, IndexWorker, StartRequest, TensorBoardWorker, WorkerThread,
@@ -146,6 +146,7 @@ class TBLogsWidget(PluginMainWidget):
         self._details_node = None
         self._details_state = None
         self._open_targets = {}        # logdir key -> where to show it
+        self._confirmed_hosts = set()  # non-loopback hosts the user allowed
         self._watching = True
         # Console following: identity of the current kernel, and per run
         # directory the (RunInfo, RunOwnership) computed for it, lazily
@@ -939,8 +940,12 @@ class TBLogsWidget(PluginMainWidget):
             port = int(self._conf("port", 6006))
         try:
             extra = shlex.split(self._conf("extra_args", "") or "")
-        except ValueError:
-            extra = []
+        except ValueError as error:
+            # Dropping the arguments silently would start a TensorBoard the
+            # user did not ask for.
+            raise ValueError(
+                _("Extra arguments in Preferences cannot be read: {}").format(
+                    error)) from None
         reload_interval = self._conf("reload_interval", 5)
         if reload_interval and not any(
                 arg.startswith("--reload_interval") for arg in extra):
@@ -973,9 +978,32 @@ class TBLogsWidget(PluginMainWidget):
             return
         if entry is not None and entry.state == InstanceState.Starting:
             return
+        try:
+            request = self.start_request(logdir)
+        except ValueError as error:
+            self.instances.set_state(logdir, InstanceState.Failed,
+                                     detail=str(error))
+            self.sig_tensorboard_failed.emit(logdir, str(error))
+            return
+        if not self._confirm_host(request.host):
+            return
         self.instances.set_state(logdir, InstanceState.Starting)
-        self.tensorboard_worker.request_start(self.start_request(logdir))
+        self.tensorboard_worker.request_start(request)
         self.update_actions()
+
+    def _confirm_host(self, host) -> bool:
+        """Ask once per session before serving logs beyond loopback."""
+        warning = host_security_warning(host)
+        if not warning or host in self._confirmed_hosts:
+            return True
+        answer = QMessageBox.warning(
+            self, _("TensorBoard Logs"),
+            warning + "\n\n" + _("Start it anyway?"),
+            QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
+        if answer != QMessageBox.Yes:
+            return False
+        self._confirmed_hosts.add(host)
+        return True
 
     def stop_tensorboard(self, logdir: Optional[str]):
         """Stop the TensorBoard serving ``logdir``."""
