@@ -2,7 +2,7 @@
 
 import os
 
-from conftest import event_files, writers
+from log_helpers import event_files, writers
 
 from spyder_tblogs.logs.reader import FileState, read_event_file
 from spyder_tblogs.logs.records import (
@@ -61,3 +61,87 @@ def test_small_chunks_and_large_records_give_the_same_state(mixed_logdir):
         assert [state[0] for state in pieces.tags.values()] == [
             state[0] for state in whole.tags.values()]
         assert whole.offset == os.path.getsize(path)
+
+
+def _scalar_events():
+    """Serialized events of every shape the reader's fast path must judge."""
+    from tensorboard.compat.proto import event_pb2, summary_pb2
+    from tensorboard.compat.proto.tensor_pb2 import TensorProto
+    from tensorboard.compat.proto.tensor_shape_pb2 import TensorShapeProto
+
+    def simple(tag, step, number, wall=1700000000.5):
+        return event_pb2.Event(wall_time=wall, step=step, summary=summary_pb2.Summary(
+            value=[summary_pb2.Summary.Value(tag=tag, simple_value=number)]))
+
+    def tensor(tag, step, number, metadata=False, packed=True):
+        import struct
+
+        proto = TensorProto(dtype=1, tensor_shape=TensorShapeProto())
+        if packed:
+            proto.tensor_content = struct.pack("<f", number)
+        else:
+            proto.float_val.append(number)
+        value = summary_pb2.Summary.Value(tag=tag, tensor=proto)
+        if metadata:
+            value.metadata.plugin_data.plugin_name = "scalars"
+        return event_pb2.Event(wall_time=1700000001.25 + step, step=step,
+                               summary=summary_pb2.Summary(value=[value]))
+
+    records = [event_pb2.Event(wall_time=1.0, file_version="brain.Event:2")]
+    # Steps of every varint length, a regression, a huge and a negative step.
+    steps = [1, 2, 127, 128, 300, 16383, 16384, 2**21 - 1, 2**21, 2**35, 5,
+             -3, 2**62, 6]
+    for number, step in enumerate(steps):
+        records.append(simple("loss", step, number / 4))
+        records.append(simple("ünïcode tag with spaces", step, -number))
+        records.append(tensor("acc", step, number / 8, metadata=number == 0))
+        records.append(tensor("acc_typed", step, number / 2,
+                              metadata=number == 0, packed=False))
+    # Step 0 and wall time 0 are left out of the encoding.
+    records.append(simple("loss", 0, 9.5))
+    records.append(simple("loss", 7, 9.75, wall=0.0))
+    # Two values in one event; a value with metadata on a known tag.
+    two = simple("loss", 8, 1.5)
+    two.summary.value.add(tag="acc", simple_value=2.5)
+    records.append(two)
+    with_metadata = simple("loss", 9, 3.5)
+    with_metadata.summary.value[0].metadata.display_name = "Loss"
+    records.append(with_metadata)
+    data = [event.SerializeToString() for event in records]
+    # The canonical bytes of a known layout plus an unknown field (15):
+    # protobuf ignores the field, the fast path must not take the record.
+    data.append(simple("loss", 10, 4.5).SerializeToString() + b"\x78\x01")
+    # A step written as a non-minimal varint (protobuf accepts it).
+    canonical = simple("loss", 11, 5.5).SerializeToString()
+    assert canonical[9:11] == b"\x10\x0b"
+    data.append(canonical[:10] + b"\x8b\x00" + canonical[11:])
+    return data
+
+
+def test_fast_path_gives_what_the_protobuf_parser_gives(tmp_path, monkeypatch):
+    import spyder_tblogs.logs.reader as reader
+
+    path = tmp_path / "events.out.tfevents.1700000000.host.1.0"
+    path.write_bytes(b"".join(frame_record(data) for data in _scalar_events()))
+
+    taken = []
+    judge = reader._is_scalar_record
+
+    def counting(*args):
+        result = judge(*args)
+        taken.append(result)
+        return result
+
+    monkeypatch.setattr(reader, "_is_scalar_record", counting)
+    fast = read_event_file(FileState(str(path)), chunk_size=97)
+    # Without the fast path every record goes through the parser.
+    monkeypatch.setattr(reader, "_is_scalar_record", lambda *args: False)
+    parsed = read_event_file(FileState(str(path)))
+
+    assert True in taken and False in taken
+    assert vars(fast) == vars(parsed)
+    assert fast.events == len(_scalar_events()) and fast.corrupt_records == 0
+    loss = fast.tags["loss"]
+    assert loss[reader.COUNT] == 14 + 6 and loss[reader.LAST_VALUE] == 5.5
+    assert loss[reader.LAST_STEP] == 11 and loss[reader.REGRESSIONS] == 4
+    assert fast.tags["acc_typed"][reader.LAST_VALUE] == 13 / 2
