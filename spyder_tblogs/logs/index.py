@@ -1,7 +1,8 @@
 """The log index: runs, event files, tags and diagnostics of a log directory.
 
 :class:`LogIndex` keeps one :class:`~spyder_tblogs.logs.reader.FileState`
-per event file. :meth:`LogIndex.refresh` rediscovers the runs, reads only
+per event file (pickled between refreshes, see ``_rest``).
+:meth:`LogIndex.refresh` rediscovers the runs, reads only
 the bytes appended since the last refresh (in worker processes when there
 is a lot to read) and rebuilds the immutable :class:`RunInfo` snapshots of
 the runs that changed.
@@ -9,8 +10,8 @@ the runs that changed.
 
 import logging
 import os
+import pickle
 import time
-from types import MappingProxyType
 
 from spyder_tblogs.logs.diagnostics import (
     STALE_AFTER_SECONDS, logdir_diagnostics, run_diagnostics,
@@ -18,7 +19,7 @@ from spyder_tblogs.logs.diagnostics import (
 from spyder_tblogs.logs.discovery import discover_runs
 from spyder_tblogs.logs.filenames import parse_event_file_name
 from spyder_tblogs.logs.info import (
-    EventFileInfo, IndexUpdate, RunInfo, TagInfo, pack_series,
+    IndexUpdate, RunInfo, pack_series,
 )
 from spyder_tblogs.logs.reader import (
     SERIES_POINTS, FileState, read_event_file,
@@ -31,6 +32,31 @@ logger = logging.getLogger(__name__)
 # Below this many unread bytes, starting worker processes costs more than
 # it saves.
 PARALLEL_MIN_BYTES = 32 * 1024 * 1024
+
+
+# A file state at rest between refreshes: the fields a refresh compares, then
+# the pickled FileState. A tuple of plain values and bytes is skipped by
+# Python's garbage collector, whereas a FileState with its dict of tag lists
+# is three or more containers that every full collection walks: with 10,000
+# runs that was a visible freeze of a GUI holding the index.
+(_REST_PATH, _REST_IDENTITY, _REST_SIZE, _REST_MTIME, _REST_OFFSET,
+ _REST_SIZE_READ, _REST_EVENTS, _REST_CORRUPT, _REST_ERROR, _REST_ERROR_OFFSET,
+ _REST_MAY_GO_STALE, _REST_PICKLE) = range(12)
+
+
+def _rest(state):
+    """The resting tuple of a :class:`FileState`."""
+    return _summary(state) + (pickle.dumps(state, pickle.HIGHEST_PROTOCOL),)
+
+
+def _summary(state):
+    """The resting tuple of a :class:`FileState` without the pickle."""
+    return (state.path, state.identity, state.size, state.mtime, state.offset,
+            state.size_read, state.events, state.corrupt_records, state.error,
+            state.error_offset,
+            # Files that may turn into a diagnostic when they go quiet
+            # (partial tail, no data yet) change with time.
+            bool(state.partial_tail_bytes or not state.data_events))
 
 
 def _available_cpus():
@@ -66,8 +92,12 @@ class LogIndex:
         self.logdir = os.path.abspath(os.path.expanduser(os.fspath(logdir)))
         self.workers = workers
         self.diagnostics = ()
-        self._states = {}         # event-file path -> FileState
-        self._names = {}          # event-file path -> EventFileName
+        # Event-file path -> FileState while a refresh runs, its resting
+        # tuple (see ``_rest``) between refreshes.
+        self._states = {}
+        # Event-file path -> (host, pid, created, suffix) parsed from the name:
+        # a tuple of plain values, which the garbage collector skips.
+        self._names = {}
         self._runs = {}           # run name -> RunInfo
         self._signatures = {}     # run name -> what the snapshot was built from
 
@@ -107,8 +137,11 @@ class LogIndex:
         discovery = discover_runs(self.logdir)
         self.diagnostics = logdir_diagnostics(
             self.logdir, None, discovery.unreadable, discovery.loops)
-        self._read(self._files_to_read(discovery))
-        return self._publish(discovery.runs, now)
+        try:
+            self._read(self._files_to_read(discovery))
+            return self._publish(discovery.runs, now)
+        finally:
+            self._rest_states()
 
     # -- Steps of a refresh -----------------------------------------------
     def _logdir_problem(self):
@@ -132,9 +165,15 @@ class LogIndex:
             for _, path, info in run.files:
                 present.add(path)
                 state = self._states.get(path)
+                if type(state) is tuple:
+                    if _unchanged_at_rest(state, info):
+                        continue
+                    state = self._wake(path)
                 if state is None:
                     state = self._states[path] = FileState(path)
-                    self._names[path] = parse_event_file_name(path)
+                    parts = parse_event_file_name(path)
+                    self._names[path] = (parts.host, parts.pid,
+                                         parts.created, parts.suffix)
                     fresh = True
                 else:
                     identity = (info.st_dev, info.st_ino)
@@ -188,27 +227,51 @@ class LogIndex:
         for state in read_in_processes(to_read, workers):
             self._states[state.path] = state
 
+    def _wake(self, path):
+        """The FileState of ``path``, unpickled if it was at rest."""
+        state = self._states[path]
+        if type(state) is tuple:
+            state = self._states[path] = pickle.loads(state[_REST_PICKLE])
+        return state
+
+    def _rest_states(self):
+        """Put every FileState to rest until the next refresh."""
+        states = self._states
+        for path, state in states.items():
+            if type(state) is not tuple:
+                states[path] = _rest(state)
+
+    def _file_signature(self, path, now):
+        state = self._states[path]
+        if type(state) is not tuple:
+            state = _summary(state)
+        return (state[_REST_PATH], state[_REST_IDENTITY], state[_REST_SIZE],
+                state[_REST_MTIME], state[_REST_OFFSET],
+                state[_REST_SIZE_READ], state[_REST_EVENTS],
+                state[_REST_CORRUPT], state[_REST_ERROR],
+                # Only files that may turn into a diagnostic when they go
+                # quiet (partial tail, no data yet) change with time.
+                state[_REST_MAY_GO_STALE]
+                and now - state[_REST_MTIME] > STALE_AFTER_SECONDS)
+
     def _publish(self, discovered, now):
         """Rebuild the snapshots of changed runs and swap them in."""
         runs = {}
         signatures = {}
         added, changed = [], []
         for name, run in discovered.items():
-            files = [(file_name, self._states[path])
-                     for file_name, path, _ in run.files]
             signature = (run.path, tuple(
-                (state.path, state.identity, state.size, state.mtime,
-                 state.offset, state.size_read, state.events,
-                 state.corrupt_records, state.error,
-                 # Only files that may turn into a diagnostic when they go
-                 # quiet (partial tail, no data yet) change with time.
-                 bool(state.partial_tail_bytes or not state.data_events)
-                 and now - state.mtime > STALE_AFTER_SECONDS)
-                for _, state in files))
+                self._file_signature(path, now) for _, path, _ in run.files))
             previous = self._runs.get(name)
-            if previous is not None and self._signatures.get(name) == signature:
+            previous_signature = self._signatures.get(name)
+            if previous is not None and previous_signature == signature:
+                # Keep the old objects so that the new ones die young: a
+                # poll that changes nothing leaves no new long-lived objects.
                 runs[name] = previous
+                signature = previous_signature
             else:
+                files = [(file_name, self._wake(path))
+                         for file_name, path, _ in run.files]
                 runs[name] = self._snapshot(name, run.path, files, now)
                 (changed if previous is not None else added).append(name)
             signatures[name] = signature
@@ -219,29 +282,43 @@ class LogIndex:
                            tuple(removed))
 
     def _snapshot(self, name, path, files, now):
-        infos = tuple(self._file_info(file_name, state)
-                      for file_name, state in files)
-        return RunInfo(
-            name=name, path=path, files=infos,
-            tags=MappingProxyType(_merge_tags(files)),
-            diagnostics=run_diagnostics(name, files, now),
-            last_modified=max((info.mtime for info in infos), default=0.0))
+        rows = tuple(self._file_row(file_name, state)
+                     for file_name, state in files)
+        return RunInfo.from_rows(
+            name, path, rows, _merge_tags(files),
+            run_diagnostics(name, files, now),
+            max((state.mtime for _, state in files), default=0.0))
 
-    def _file_info(self, name, state):
-        parts = self._names[state.path]
-        return EventFileInfo(
-            name=name, path=state.path, size=state.size, mtime=state.mtime,
-            host=parts.host, pid=parts.pid, created=parts.created,
-            suffix=parts.suffix, events=state.events,
-            first_step=state.first_step, last_step=state.last_step,
-            first_wall_time=state.first_wall_time,
-            last_wall_time=state.last_wall_time,
-            corrupt_records=state.corrupt_records,
-            partial_tail_bytes=state.partial_tail_bytes, error=state.error)
+    def _file_row(self, name, state):
+        """The fields of the :class:`EventFileInfo` of a file, in order."""
+        host, pid, created, suffix = self._names[state.path]
+        return (name, state.path, state.size, state.mtime, host, pid, created,
+                suffix, state.events, state.first_step, state.last_step,
+                state.first_wall_time, state.last_wall_time,
+                state.corrupt_records, state.partial_tail_bytes, state.error)
+
+
+def _unchanged_at_rest(rest, info):
+    """Whether a refresh has nothing to do for a file at rest.
+
+    True exactly when the checks of ``_files_to_read`` would neither reset
+    nor read the file, given its ``os.stat`` result ``info``.
+    """
+    return ((info.st_dev, info.st_ino) == rest[_REST_IDENTITY]
+            and info.st_size == rest[_REST_SIZE]
+            and info.st_mtime == rest[_REST_MTIME]
+            and info.st_size >= rest[_REST_OFFSET]
+            and (rest[_REST_ERROR] is None
+                 or rest[_REST_ERROR_OFFSET] is not None))
 
 
 def _merge_tags(files):
-    """Merge per-file tag states (in load order) into :class:`TagInfo`."""
+    """Merge per-file tag states (in load order) into tag rows.
+
+    Returns a tuple of ``(tag, kind, count, first_step, last_step,
+    last_value, last_wall_time, packed_series)`` in order of first
+    appearance, the fields of :class:`TagInfo` (see ``RunInfo.from_tag_rows``).
+    """
     merged = {}
     for _, state in files:
         for tag, tag_state in state.tags.items():
@@ -259,12 +336,10 @@ def _merge_tags(files):
                 entry[4] = last_value
             if series is not None and last_value is not None:
                 entry[6].append((series[2], (last_step, last_wall, last_value)))
-    return {tag: TagInfo(tag=tag, kind=kind, count=count,
-                         first_step=first_step, last_step=last_step,
-                         last_value=last_value, last_wall_time=last_wall,
-                         packed_series=pack_series(_merge_series(parts)))
-            for tag, (kind, count, first_step, last_step, last_value,
-                      last_wall, parts) in merged.items()}
+    return tuple((tag, kind, count, first_step, last_step, last_value,
+                  last_wall, pack_series(_merge_series(parts)))
+                 for tag, (kind, count, first_step, last_step, last_value,
+                           last_wall, parts) in merged.items())
 
 
 def _merge_series(parts):

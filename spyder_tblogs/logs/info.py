@@ -2,10 +2,11 @@
 
 import math
 import struct
-from dataclasses import dataclass, field
-from typing import Mapping, Optional, Tuple
+from dataclasses import FrozenInstanceError, dataclass, field, fields
+from types import MappingProxyType
+from typing import Optional, Tuple
 
-from spyder_tblogs.logs.diagnostics import Diagnostic
+from spyder_tblogs.logs.diagnostics import Diagnostic  # noqa: F401
 
 __all__ = ["EventFileInfo", "TagInfo", "RunInfo", "IndexUpdate",
            "pack_series"]
@@ -84,6 +85,9 @@ class EventFileInfo:
         }
 
 
+_FILE_FIELDS = tuple(item.name for item in fields(EventFileInfo))
+
+
 @dataclass(frozen=True)
 class TagInfo:
     """One tag of a run, over all its event files.
@@ -134,7 +138,6 @@ class TagInfo:
                 "last_value": _json_number(self.last_value)}
 
 
-@dataclass(frozen=True)
 class RunInfo:
     """One run: a directory holding event files.
 
@@ -152,14 +155,92 @@ class RunInfo:
     diagnostics : tuple of Diagnostic
     last_modified : float
         Latest modification time of its event files.
+
+    Notes
+    -----
+    Immutable, like a frozen dataclass. Files and tags are kept as one tuple
+    of plain values each (:attr:`file_rows`, :attr:`tag_rows`) and turned into
+    :class:`EventFileInfo` and :class:`TagInfo` objects on access: tuples of
+    plain values are ignored by Python's garbage collector, whereas a tuple
+    of file objects and a mapping of tag objects per run make every full
+    collection walk tens of thousands of containers when 10,000 runs are
+    listed (a visible freeze of the GUI that holds them).
     """
 
-    name: str
-    path: str
-    files: Tuple[EventFileInfo, ...]
-    tags: Mapping[str, TagInfo]
-    diagnostics: Tuple[Diagnostic, ...]
-    last_modified: float
+    __slots__ = ("name", "path", "file_rows", "tag_rows", "diagnostics",
+                 "last_modified")
+
+    def __init__(self, name, path, files, tags, diagnostics, last_modified):
+        self._init(name, path, tuple(_file_row(info) for info in files),
+                   tuple(_tag_row(info) for info in tags.values()),
+                   tuple(diagnostics), last_modified)
+
+    def _init(self, name, path, file_rows, tag_rows, diagnostics,
+              last_modified):
+        setter = object.__setattr__
+        setter(self, "name", name)
+        setter(self, "path", path)
+        setter(self, "file_rows", file_rows)
+        setter(self, "tag_rows", tag_rows)
+        setter(self, "diagnostics", diagnostics)
+        setter(self, "last_modified", last_modified)
+
+    @classmethod
+    def from_rows(cls, name, path, file_rows, tag_rows, diagnostics,
+                  last_modified):
+        """Build from rows (the index's fast path).
+
+        Parameters
+        ----------
+        file_rows : tuple of tuple
+            Per file, the fields of :class:`EventFileInfo` in their order.
+        tag_rows : tuple of tuple
+            Per tag, the fields of :class:`TagInfo` in their order
+            (``tag, kind, count, first_step, last_step, last_value,
+            last_wall_time, packed_series``).
+        """
+        run = cls.__new__(cls)
+        run._init(name, path, file_rows, tag_rows, tuple(diagnostics),
+                  last_modified)
+        return run
+
+    @property
+    def files(self):
+        """The event files (:class:`EventFileInfo`), sorted by name."""
+        return tuple(EventFileInfo(*row) for row in self.file_rows)
+
+    @property
+    def tags(self):
+        """Read-only mapping tag -> :class:`TagInfo`, in order of first appearance."""
+        return MappingProxyType({row[0]: TagInfo(*row)
+                                 for row in self.tag_rows})
+
+    def __setattr__(self, name, value):
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name):
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def _fields(self):
+        return (self.name, self.path, self.file_rows, self.tag_rows,
+                self.diagnostics, self.last_modified)
+
+    def __eq__(self, other):
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __hash__(self):
+        return hash(self._fields())
+
+    def __reduce__(self):
+        return (RunInfo.from_rows, self._fields())
+
+    def __repr__(self):
+        return (f"RunInfo(name={self.name!r}, path={self.path!r}, "
+                f"files={self.files!r}, tags={dict(self.tags)!r}, "
+                f"diagnostics={self.diagnostics!r}, "
+                f"last_modified={self.last_modified!r})")
 
     def to_dict(self):
         """Return the ``scan --json`` shape of this run."""
@@ -170,6 +251,15 @@ class RunInfo:
             "tags": {tag: info.to_dict() for tag, info in self.tags.items()},
             "diagnostics": [item.to_dict() for item in self.diagnostics],
         }
+
+
+def _file_row(info):
+    return tuple(getattr(info, name) for name in _FILE_FIELDS)
+
+
+def _tag_row(info):
+    return (info.tag, info.kind, info.count, info.first_step, info.last_step,
+            info.last_value, info.last_wall_time, info.packed_series)
 
 
 @dataclass(frozen=True)
