@@ -118,14 +118,22 @@ class NodeKind:
     File = 2
 
 
+_NO_CHILDREN = ()
+# Positions in ``RunInfo.file_rows`` (the fields of EventFileInfo).
+_SIZE, _EVENTS, _LAST_STEP = 2, 8, 10
+
+
 class TreeNode:
-    """One row of the tree; plain Python object owned by the model."""
+    """One row of the tree; plain Python object owned by the model.
+
+    Children are kept sorted by :attr:`key`, so lookups bisect them.
+    """
 
     __slots__ = (
-        "kind", "name", "key", "parent", "children", "keys", "attached",
+        "kind", "name", "key", "parent", "_children", "files_loaded",
+        "attached",
         "root_path", "origin", "run_name", "run", "file", "diagnostics",
-        "run_count", "message", "last_step", "events", "size", "modified",
-        "loaded",
+        "run_count", "message", "loaded",
     )
 
     def __init__(self, kind, name, parent):
@@ -134,8 +142,15 @@ class TreeNode:
         # Path components sort before event files; both by name.
         self.key = (1 if kind == NodeKind.File else 0, name)
         self.parent = parent
-        self.children = []
-        self.keys = []
+        # Most nodes are leaves: they share one empty tuple and get a list
+        # with their first child. Every list is a container the garbage
+        # collector walks on each full collection; 10,000 runs made 40,000.
+        self._children = _NO_CHILDREN
+        # The event-file rows of a run are made when first needed (the run
+        # is expanded, selected or its children are read): with 10,000 runs
+        # listed, 20,000 nodes and lists less for each full collection to
+        # walk, which froze the window for tens of milliseconds.
+        self.files_loaded = False
         self.attached = False
         self.root_path = None
         self.origin = None
@@ -145,11 +160,83 @@ class TreeNode:
         self.diagnostics = ()
         self.run_count = 0
         self.message = None
-        self.last_step = None
-        self.events = None
-        self.size = None
-        self.modified = None
         self.loaded = False
+
+    # ---- Columns, read from the snapshot on demand: copies kept on 10,000
+    # nodes are 40,000 more references for every full collection to follow.
+    @property
+    def last_step(self) -> Optional[int]:
+        """Last step of the file, or the largest of the run's files."""
+        if self.file is not None:
+            return self.file.last_step
+        if self.run is None:
+            return None
+        steps = [row[_LAST_STEP] for row in self.run.file_rows
+                 if row[_LAST_STEP] is not None]
+        return max(steps) if steps else None
+
+    @property
+    def events(self) -> Optional[int]:
+        """Events of the file, or the sum over the run's files."""
+        if self.file is not None:
+            return self.file.events
+        if self.run is None:
+            return None
+        return sum(row[_EVENTS] for row in self.run.file_rows)
+
+    @property
+    def size(self) -> Optional[int]:
+        """Bytes of the file, or the sum over the run's files."""
+        if self.file is not None:
+            return self.file.size
+        if self.run is None:
+            return None
+        return sum(row[_SIZE] for row in self.run.file_rows)
+
+    @property
+    def modified(self) -> Optional[float]:
+        """Modification time of the file, or the run's latest one."""
+        if self.file is not None:
+            return self.file.mtime
+        if self.run is None:
+            return None
+        return self.run.last_modified
+
+    @property
+    def children(self) -> list:
+        """Child nodes, sorted: nested runs and folders, then event files."""
+        if not self.files_loaded and self.run is not None:
+            self.load_files()
+        return self._children
+
+    def load_files(self) -> None:
+        """Make the event-file rows of the run now (no model signals).
+
+        Only for rows no view has counted yet: views learn the number of
+        rows through ``rowCount``, which calls this first.
+        """
+        self.files_loaded = True
+        if self.run is None or not self.run.file_rows:
+            return
+        files = []
+        for info in self.run.files:
+            child = TreeNode(NodeKind.File, info.name, self)
+            child.run_name = self.run_name
+            child.attached = self.attached
+            _set_file(child, info)
+            files.append(child)
+        files.sort(key=_node_key)
+        if self._children is _NO_CHILDREN:
+            self._children = []
+        # File keys sort after every path key.
+        self._children.extend(files)
+
+    def has_children(self) -> bool:
+        """Whether the node has rows below it (without making file rows)."""
+        if self._children:
+            return True
+        return (not self.files_loaded and self.run is not None
+                and bool(self.run.file_rows))
 
     # ---- Information for actions and the details area
     @property
@@ -192,25 +279,14 @@ class TreeNode:
 
 def _set_run(node: TreeNode, run) -> None:
     """Store a run snapshot on a path node with its aggregated columns."""
+    # The columns (last step, events, size, modified) are read from the
+    # run's plain file rows when painted.
     node.run = run
-    if run is None:
-        node.last_step = node.events = node.size = node.modified = None
-        node.diagnostics = ()
-        return
-    steps = [f.last_step for f in run.files if f.last_step is not None]
-    node.last_step = max(steps) if steps else None
-    node.events = sum(f.events for f in run.files)
-    node.size = sum(f.size for f in run.files)
-    node.modified = run.last_modified
-    node.diagnostics = tuple(run.diagnostics)
+    node.diagnostics = () if run is None else tuple(run.diagnostics)
 
 
 def _set_file(node: TreeNode, info) -> None:
     node.file = info
-    node.last_step = info.last_step
-    node.events = info.events
-    node.size = info.size
-    node.modified = info.mtime
     node.diagnostics = ()
 
 
@@ -312,7 +388,7 @@ class LogTreeModel(QAbstractItemModel):
     # ---- Public API used by the widget
     def root_nodes(self) -> list:
         """Top-level (log root) nodes."""
-        return list(self._invisible_root.children)
+        return list(self._invisible_root._children)
 
     def root_node(self, path: str) -> Optional[TreeNode]:
         """The node of the log root ``path``, if shown."""
@@ -320,7 +396,7 @@ class LogTreeModel(QAbstractItemModel):
 
     def run_count(self) -> int:
         """Number of runs over all roots (as last reported by the worker)."""
-        return sum(node.run_count for node in self._invisible_root.children)
+        return sum(node.run_count for node in self._invisible_root._children)
 
     def node_from_index(self, index: QModelIndex) -> Optional[TreeNode]:
         """The node of ``index`` (None for an invalid index)."""
@@ -348,13 +424,13 @@ class LogTreeModel(QAbstractItemModel):
     def iter_runs(self, root_node: Optional[TreeNode] = None):
         """Yield every run node (depth first, in display order)."""
         stack = list(reversed(
-            [root_node] if root_node else self._invisible_root.children))
+            [root_node] if root_node else self._invisible_root._children))
         while stack:
             node = stack.pop()
             if node.kind == NodeKind.Path and node.run is not None:
                 yield node
             stack.extend(reversed(
-                [c for c in node.children if c.kind != NodeKind.File]))
+                [c for c in node._children if c.kind != NodeKind.File]))
 
     def clear(self) -> None:
         """Remove every root (when switching project)."""
@@ -364,10 +440,10 @@ class LogTreeModel(QAbstractItemModel):
         """Show exactly the log roots ``specs`` (sequence of RootSpec)."""
         wanted = {spec.path: spec for spec in specs}
         top = self._invisible_root
-        gone = [row for row, node in enumerate(top.children)
+        gone = [row for row, node in enumerate(top._children)
                 if node.root_path not in wanted]
         for row in gone:
-            self._roots_by_path.pop(top.children[row].root_path, None)
+            self._roots_by_path.pop(top._children[row].root_path, None)
         self._remove_rows(top, gone)
         new_nodes = []
         for path, spec in wanted.items():
@@ -408,13 +484,13 @@ class LogTreeModel(QAbstractItemModel):
     def refresh_times(self) -> None:
         """Tell views that the relative-time and live columns aged."""
         top = self._invisible_root
-        if not top.children:
+        if not top._children:
             return
         # Views repaint only the visible part; the roles they ask for are
         # recomputed from the stored timestamps.
         self.dataChanged.emit(
             self.index(0, Column.LastWritten),
-            self.index(len(top.children) - 1, Column.Status))
+            self.index(len(top._children) - 1, Column.Status))
 
     def is_live(self, node: TreeNode, now: Optional[float] = None) -> bool:
         """Whether the run or file of ``node`` was written very recently."""
@@ -429,9 +505,10 @@ class LogTreeModel(QAbstractItemModel):
             self._invisible_root
         if parent.isValid() and parent.column() != 0:
             return QModelIndex()
-        if 0 <= row < len(node.children) and \
+        children = node.children
+        if 0 <= row < len(children) and \
                 0 <= column < self.columnCount():
-            return self.createIndex(row, column, node.children[row])
+            return self.createIndex(row, column, children[row])
         return QModelIndex()
 
     def parent(self, index=QModelIndex()):
@@ -445,13 +522,17 @@ class LogTreeModel(QAbstractItemModel):
 
     def rowCount(self, parent=QModelIndex()):
         if not parent.isValid():
-            return len(self._invisible_root.children)
+            return len(self._invisible_root._children)
         if parent.column() != 0:
             return 0
         return len(parent.internalPointer().children)
 
     def hasChildren(self, parent=QModelIndex()):
-        return self.rowCount(parent) > 0
+        if not parent.isValid():
+            return bool(self._invisible_root._children)
+        if parent.column() != 0:
+            return False
+        return parent.internalPointer().has_children()
 
     def columnCount(self, parent=QModelIndex()):
         return len(COLUMN_TITLES) + len(self._extra_columns)
@@ -590,18 +671,18 @@ class LogTreeModel(QAbstractItemModel):
 
     @staticmethod
     def _child(node, key):
-        position = bisect.bisect_left(node.keys, key)
-        if position < len(node.keys) and node.keys[position] == key:
-            return node.children[position]
+        children = node._children
+        position = _bisect_key(children, key)
+        if position < len(children) and children[position].key == key:
+            return children[position]
         return None
 
     def _row_of(self, node):
-        parent = node.parent
-        position = bisect.bisect_left(parent.keys, node.key)
-        if position < len(parent.children) and \
-                parent.children[position] is node:
+        children = node.parent._children
+        position = _bisect_key(children, node.key)
+        if position < len(children) and children[position] is node:
             return position
-        return parent.children.index(node)
+        return children.index(node)
 
     def _emit_changed(self, node):
         if not node.attached:
@@ -616,8 +697,8 @@ class LogTreeModel(QAbstractItemModel):
         last = self.columnCount() - 1
         for start, end in _ranges(sorted(rows)):
             self.dataChanged.emit(
-                self.createIndex(start, 0, parent.children[start]),
-                self.createIndex(end, last, parent.children[end]))
+                self.createIndex(start, 0, parent._children[start]),
+                self.createIndex(end, last, parent._children[end]))
 
     def _remove_rows(self, parent, rows):
         """Remove children at ``rows`` of an attached parent, in ranges."""
@@ -625,32 +706,32 @@ class LogTreeModel(QAbstractItemModel):
             return
         if not parent.attached:
             for row in sorted(rows, reverse=True):
-                del parent.children[row]
-                del parent.keys[row]
+                del parent._children[row]
             return
         parent_index = self.index_for_node(parent)
         for start, end in reversed(_ranges(sorted(rows))):
             self.beginRemoveRows(parent_index, start, end)
-            for child in parent.children[start:end + 1]:
+            for child in parent._children[start:end + 1]:
                 _detach(child)
-            del parent.children[start:end + 1]
-            del parent.keys[start:end + 1]
+            del parent._children[start:end + 1]
             self.endRemoveRows()
 
     def _insert_nodes(self, parent, nodes):
         """Insert new (detached) ``nodes`` under ``parent`` in sorted order."""
         if not nodes:
             return
-        nodes = sorted(nodes, key=lambda n: n.key)
+        nodes = sorted(nodes, key=_node_key)
+        if parent._children is _NO_CHILDREN:
+            parent._children = []
         if not parent.attached:
             # Not visible yet: plain list merge, no signals.
             for node in nodes:
-                position = bisect.bisect_left(parent.keys, node.key)
-                parent.keys.insert(position, node.key)
-                parent.children.insert(position, node)
+                parent._children.insert(
+                    _bisect_key(parent._children, node.key), node)
             return
         # Final positions of the new nodes in the merged list.
-        merged_keys = sorted(parent.keys + [n.key for n in nodes])
+        merged_keys = sorted([n.key for n in parent._children]
+                             + [n.key for n in nodes])
         positions = [bisect.bisect_left(merged_keys, n.key) for n in nodes]
         parent_index = self.index_for_node(parent)
         i = 0
@@ -658,8 +739,7 @@ class LogTreeModel(QAbstractItemModel):
             chunk = nodes[i:i + end - start + 1]
             i += len(chunk)
             self.beginInsertRows(parent_index, start, end)
-            parent.children[start:start] = chunk
-            parent.keys[start:start] = [n.key for n in chunk]
+            parent._children[start:start] = chunk
             for node in chunk:
                 _attach(node)
             self.endInsertRows()
@@ -683,12 +763,14 @@ class LogTreeModel(QAbstractItemModel):
                             node, part, parts[:depth + 1])
                 elif child is None:
                     child = self._new_path_node(node, part, parts[:depth + 1])
-                    position = bisect.bisect_left(node.keys, key)
-                    node.keys.insert(position, key)
-                    node.children.insert(position, child)
+                    if node._children is _NO_CHILDREN:
+                        node._children = []
+                    node._children.insert(
+                        _bisect_key(node._children, key), child)
                 node = child
             _set_run(node, run)
-            self._sync_files(node, run.files)
+            if node.files_loaded:
+                self._sync_files(node, run.files)
             if node.attached:
                 changed.setdefault(id(node.parent), (node.parent, set())
                                    )[1].add(self._row_of(node))
@@ -704,8 +786,11 @@ class LogTreeModel(QAbstractItemModel):
         return node
 
     def _sync_files(self, node, files):
+        if not node.files_loaded:
+            # No file rows yet; they are made from ``node.run`` when needed.
+            return
         wanted = {info.name: info for info in files}
-        gone = [row for row, child in enumerate(node.children)
+        gone = [row for row, child in enumerate(node._children)
                 if child.kind == NodeKind.File and child.name not in wanted]
         self._remove_rows(node, gone)
         changed_rows = []
@@ -717,7 +802,7 @@ class LogTreeModel(QAbstractItemModel):
                 child.run_name = node.run_name
                 _set_file(child, info)
                 new_nodes.append(child)
-            elif child.file is not info and child.file != info:
+            elif child.file != info:
                 _set_file(child, info)
                 if node.attached:
                     changed_rows.append(self._row_of(child))
@@ -735,7 +820,7 @@ class LogTreeModel(QAbstractItemModel):
                     break
             if node is None or node is root:
                 continue
-            if any(c.kind == NodeKind.Path for c in node.children):
+            if any(c.kind == NodeKind.Path for c in node._children):
                 # Keep the folder for the runs nested below it.
                 _set_run(node, None)
                 self._sync_files(node, ())
@@ -752,22 +837,38 @@ class LogTreeModel(QAbstractItemModel):
                 rows = sorted({self._row_of(n) for n in nodes if n.attached})
                 self._remove_rows(parent, rows)
                 if (parent.kind == NodeKind.Path and parent.run is None
-                        and not parent.children and parent.attached):
+                        and not parent._children and parent.attached):
                     grand = parent.parent
                     next_doomed.setdefault(id(grand), (grand, []))[1].append(
                         parent)
             doomed = next_doomed
 
 
+def _node_key(node):
+    return node.key
+
+
+def _bisect_key(children, key):
+    """Leftmost position for ``key`` in ``children`` sorted by node key."""
+    low, high = 0, len(children)
+    while low < high:
+        middle = (low + high) // 2
+        if children[middle].key < key:
+            low = middle + 1
+        else:
+            high = middle
+    return low
+
+
 def _attach(node):
     node.attached = True
-    for child in node.children:
+    for child in node._children:
         _attach(child)
 
 
 def _detach(node):
     node.attached = False
-    for child in node.children:
+    for child in node._children:
         _detach(child)
 
 
