@@ -11,12 +11,9 @@ import sys
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import writers  # noqa: E402  (tests/writers.py, shared by all floors)
-
-# A run name with non-ASCII characters and spaces.
-ODD_RUN = "résumé run ü"
+from log_helpers import ODD_RUN, writers  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -49,18 +46,3 @@ def logdir_copy(mixed_logdir, tmp_path):
     target = tmp_path / "copy"
     shutil.copytree(mixed_logdir, target, symlinks=True)
     return str(target)
-
-
-def make_old(path, seconds=3600):
-    """Set a file's mtime ``seconds`` in the past (a writer long gone)."""
-    stat = os.stat(path)
-    os.utime(path, (stat.st_atime - seconds, stat.st_mtime - seconds))
-
-
-def event_files(directory):
-    """Return the event files under ``directory``, sorted."""
-    found = []
-    for folder, _, names in os.walk(directory):
-        found.extend(os.path.join(folder, name) for name in names
-                     if "tfevents" in name)
-    return sorted(found)

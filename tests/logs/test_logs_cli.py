@@ -4,7 +4,7 @@ import json
 import subprocess
 import sys
 
-from conftest import ODD_RUN
+from log_helpers import ODD_RUN
 
 from spyder_tblogs.logs import LogIndex
 

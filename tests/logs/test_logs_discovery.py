@@ -3,7 +3,7 @@
 import os
 
 import pytest
-from conftest import writers
+from log_helpers import writers
 
 from spyder_tblogs.logs import LogIndex, find_log_roots
 from spyder_tblogs.logs import discovery as discovery_module

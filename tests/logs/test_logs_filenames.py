@@ -3,7 +3,7 @@
 import os
 import socket
 
-from conftest import event_files, writers
+from log_helpers import event_files, writers
 
 from spyder_tblogs.logs import parse_event_file_name
 from spyder_tblogs.logs.filenames import is_event_file_name

@@ -4,7 +4,7 @@ import os
 import shutil
 
 import pytest
-from conftest import event_files, make_old, writers
+from log_helpers import event_files, make_old, writers
 
 from spyder_tblogs.logs import LogIndex
 from spyder_tblogs.logs import index as index_module

@@ -5,7 +5,7 @@ import math
 import subprocess
 import sys
 
-from conftest import ODD_RUN, writers
+from log_helpers import ODD_RUN, writers
 
 from spyder_tblogs.logs import LogIndex
 

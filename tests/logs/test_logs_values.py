@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from conftest import writers
+from log_helpers import writers
 
 from spyder_tblogs.logs.reader import tensor_scalar
 

@@ -3,7 +3,6 @@
 import os
 import sys
 
-import psutil
 import pytest
 
 # QtWebEngineWidgets must be imported before the QApplication exists (Spyder
@@ -15,28 +14,7 @@ except Exception:  # pragma: no cover - no QtWebEngine on this machine
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-
-def tensorboard_processes():
-    """TensorBoard processes started below this test process."""
-    found = []
-    for child in psutil.Process().children(recursive=True):
-        try:
-            command = " ".join(child.cmdline())
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            continue
-        if "tensorboard" in command:
-            found.append(child)
-    return found
-
-
-def kill_processes(processes):
-    """Kill ``processes`` and wait for them."""
-    for process in processes:
-        try:
-            process.kill()
-        except psutil.NoSuchProcess:
-            pass
-    psutil.wait_procs(processes, timeout=10)
+from spyder_helpers import kill_processes, tensorboard_processes  # noqa: E402
 
 
 # Modules that start a real Spyder main window (one per module), in the

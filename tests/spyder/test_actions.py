@@ -18,7 +18,7 @@ import pytest
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QApplication, QToolButton
 
-from conftest import kill_processes
+from spyder_helpers import kill_processes
 from logwriters import write_run
 from spyder_tblogs.spyder.models import NodeKind
 from spyder_tblogs.spyder.widgets.instances import InstanceState

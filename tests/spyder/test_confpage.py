@@ -17,7 +17,7 @@ import psutil
 import pytest
 from qtpy.QtWidgets import QMainWindow, QWidget
 
-from conftest import kill_processes
+from spyder_helpers import kill_processes
 from logwriters import write_run
 # Fixtures: TensorBoard with TensorFlow hidden, and a project whose
 # processes are all killed at the end.

@@ -20,7 +20,7 @@ import psutil
 import pytest
 from qtpy.QtCore import Qt
 
-from conftest import kill_processes, tensorboard_processes
+from spyder_helpers import kill_processes, tensorboard_processes
 from logwriters import write_run
 from spyder_tblogs.logs import LogIndex
 from spyder_tblogs.logs.ownership import (

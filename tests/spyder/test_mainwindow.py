@@ -7,7 +7,7 @@ import psutil
 import pytest
 from qtpy.QtWidgets import QApplication
 
-from conftest import kill_processes, tensorboard_processes
+from spyder_helpers import kill_processes, tensorboard_processes
 from logwriters import write_run
 
 WAIT_MS = 60000
