@@ -215,22 +215,38 @@ class TensorBoardManager:
             create_time=create_time, started_at=started_at,
             startup_seconds=None, reused=False,
             stdout_log=stdout_log, stderr_log=stderr_log)
+        # Ours from now on: stop_started() (Spyder closing while this thread
+        # still waits for the server) stops it too, and the wait then ends.
+        with self._lock:
+            self._started[key] = (instance, popen)
         try:
             # Recorded at once, so a crash of this process during start-up
             # leaves a record through which the server can be found and
             # stopped.
             self.registry.write(key, instance, ServerState.STARTING)
             self._wait_ready(instance, popen, command, deadline, timeout)
-        except BaseException:
+        except BaseException as error:
             # Includes KeyboardInterrupt in the CLI: never leave it behind.
+            with self._lock:
+                stopped = self._started.get(key, (None,))[0] is not instance
+                self._forget(key, instance.pid)
             self._kill_launch(key, instance, popen)
+            if stopped and isinstance(error, TensorBoardError):
+                raise self._stopped_while_starting(logdir, command) from None
             raise
         instance.startup_seconds = time.monotonic() - launched_at
-        self.registry.write(key, instance, ServerState.RUNNING)
         with self._lock:
-            self._started[key] = (instance, popen)
+            if self._started.get(key, (None,))[0] is not instance:
+                # Stopped just as it came up.
+                raise self._stopped_while_starting(logdir, command)
+            self.registry.write(key, instance, ServerState.RUNNING)
             self._watched[key] = (instance, popen)
         return dataclasses.replace(instance)
+
+    @staticmethod
+    def _stopped_while_starting(logdir, command):
+        return TensorBoardError(
+            f"TensorBoard for {logdir} was stopped while starting", command)
 
     def _wait_ready(self, instance, popen, command, deadline, timeout):
         while True:

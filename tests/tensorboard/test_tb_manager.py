@@ -170,6 +170,43 @@ def test_stop_terminates_the_whole_tree(manager, logdir):
     assert manager.poll_exited() == []        # a stop is not a crash
 
 
+def test_stop_started_stops_a_server_still_starting(manager, logdir):
+    # Spyder closing while its worker thread waits for a server to answer:
+    # the server must not outlive it.
+    import threading
+
+    outcome = {}
+
+    def start():
+        try:
+            outcome["instance"] = manager.start(str(logdir), extra_args=FAST)
+        except TensorBoardError as error:
+            outcome["error"] = error
+
+    thread = threading.Thread(target=start)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not manager.registry.records() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    records = manager.registry.records()
+    assert records, "the launch was never recorded"
+    pid = records[0][1].pid
+
+    stopped = manager.stop_started(grace=2.0)
+    thread.join(timeout=30)
+
+    assert not thread.is_alive()
+    assert pid in stopped and gone(pid)
+    if "error" in outcome:
+        assert "stopped while starting" in str(outcome["error"])
+    else:
+        # The server answered just before the stop: it is stopped all the same.
+        assert outcome["instance"].pid == pid
+    assert leftover_processes(logdir) == []
+    assert manager.registry.records() == []
+    assert manager.list() == []
+
+
 def test_stop_by_pid_by_logdir_and_on_exit(manager, logdir, sandbox):
     other_logdir = sandbox / "other"
     other_logdir.mkdir()
