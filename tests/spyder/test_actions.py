@@ -156,6 +156,33 @@ def test_open_run_lists_running_instance_and_row_button_stops_it(
     assert pane.instances.empty_label.isVisible()
 
 
+def test_directory_reached_through_a_symlink_keeps_one_row(
+        qtbot, pane, project, tmp_path):
+    # The manager serves the resolved path; the pane's row is the user's.
+    link = tmp_path / "linked project"
+    link.symlink_to(project, target_is_directory=True)
+    load(qtbot, pane, link)
+    node = select_run(pane, "mnist/train")
+    assert node.path.startswith(str(link))
+
+    instance = open_and_wait(qtbot, pane)
+    assert instance.logdir == os.path.realpath(node.path) != node.path
+    entry = pane.instances.entry(node.path)
+    assert entry is pane.instances.entry(instance.logdir)
+    assert entry.state == InstanceState.Running
+    # The periodic instance list reports the resolved path too.
+    pane.tensorboard_worker.request_list()
+    qtbot.wait(500)
+    assert len(pane.instances.entries) == 1
+    assert entry.state == InstanceState.Running
+
+    tree = process_tree(instance.pid)
+    qtbot.mouseClick(row_button(pane, entry, "Stop this TensorBoard"),
+                     Qt.LeftButton)
+    qtbot.waitUntil(lambda: not pane.instances.entries, timeout=WAIT_MS)
+    assert psutil.wait_procs(tree, timeout=15)[1] == []
+
+
 def test_stop_action_from_toolbar_and_context_menu(qtbot, pane, project):
     load(qtbot, pane, project)
     root = pane.model.root_node(str(project / "logs"))

@@ -63,8 +63,12 @@ def host_security_warning(host: str) -> str:
 
 
 def logdir_key(path: str) -> str:
-    """Key identifying a served directory."""
-    return os.path.normcase(os.path.abspath(path))
+    """Key identifying a served directory.
+
+    Resolved like the manager resolves it (symlinks included), so that the
+    path it reports back finds the row the pane made for the user's path.
+    """
+    return os.path.normcase(os.path.realpath(os.path.expanduser(path)))
 
 
 class InstancesPanel(QWidget, SpyderConfigurationAccessor):
