@@ -89,8 +89,12 @@ class TBLogs(SpyderDockablePlugin):
     @on_plugin_available(plugin=Plugins.Projects)
     def on_projects_available(self):
         projects = self.get_plugin(Plugins.Projects)
-        projects.sig_project_loaded.connect(self._on_project_loaded)
-        projects.sig_project_closed[bool].connect(self._on_project_closed)
+        try:
+            projects.sig_project_loaded.connect(self._on_project_loaded)
+            # Only the (str) overload is forwarded from the Projects widget.
+            projects.sig_project_closed.connect(self._on_project_closed)
+        except Exception:  # a Spyder change must not break loading
+            logger.warning("Cannot follow project changes", exc_info=True)
         self._add_menu_hook(
             Plugins.Projects, projects,
             TBLogsExplorerActions.ProjectsOpenInTensorBoard)
@@ -104,8 +108,11 @@ class TBLogs(SpyderDockablePlugin):
     @on_plugin_teardown(plugin=Plugins.Projects)
     def on_projects_teardown(self):
         projects = self.get_plugin(Plugins.Projects)
-        projects.sig_project_loaded.disconnect(self._on_project_loaded)
-        projects.sig_project_closed[bool].disconnect(self._on_project_closed)
+        try:
+            projects.sig_project_loaded.disconnect(self._on_project_loaded)
+            projects.sig_project_closed.disconnect(self._on_project_closed)
+        except Exception:  # never connected (see on_projects_available)
+            pass
         self._remove_menu_hook(Plugins.Projects)
 
     # ---- Files
@@ -124,18 +131,21 @@ class TBLogs(SpyderDockablePlugin):
     @on_plugin_available(plugin=Plugins.WorkingDirectory)
     def on_working_directory_available(self):
         workdir = self.get_plugin(Plugins.WorkingDirectory)
-        workdir.sig_current_directory_changed.connect(
-            self._on_working_directory_changed)
         try:
+            workdir.sig_current_directory_changed.connect(
+                self._on_working_directory_changed)
             self.get_widget().set_working_directory(workdir.get_workdir())
         except Exception:
-            logger.info("No working directory yet", exc_info=True)
+            logger.info("Cannot follow the working directory", exc_info=True)
 
     @on_plugin_teardown(plugin=Plugins.WorkingDirectory)
     def on_working_directory_teardown(self):
         workdir = self.get_plugin(Plugins.WorkingDirectory)
-        workdir.sig_current_directory_changed.disconnect(
-            self._on_working_directory_changed)
+        try:
+            workdir.sig_current_directory_changed.disconnect(
+                self._on_working_directory_changed)
+        except Exception:  # never connected
+            pass
 
     # ---- IPython console / Preferences
     @on_plugin_available(plugin=Plugins.IPythonConsole)
@@ -178,7 +188,7 @@ class TBLogs(SpyderDockablePlugin):
     def _on_project_loaded(self, path):
         self.get_widget().set_project(path)
 
-    def _on_project_closed(self, _closed):
+    def _on_project_closed(self, _path):
         self.get_widget().set_project(None)
 
     def _on_working_directory_changed(self, directory, sender=None,

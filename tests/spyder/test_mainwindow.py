@@ -141,6 +141,28 @@ def test_files_and_projects_menus_carry_the_action(qtbot, main_window,
                 select_in_projects)
 
 
+def test_closing_the_project_clears_its_runs(qtbot, main_window,
+                                             project_dir):
+    window = main_window["window"]
+    pane = plugin_of(window, "tblogs").get_widget()
+    projects = plugin_of(window, "project_explorer")
+    logs = str(project_dir / "logs")
+
+    def origin():
+        node = pane.model.root_node(logs)
+        return node.origin if node is not None else None
+
+    assert origin() == "auto"
+    projects.close_project()
+    # Without a project the pane shows the working directory's logs (the
+    # Files test above made it the project's folder), labelled as such.
+    qtbot.waitUntil(lambda: origin() in (None, "workdir"), timeout=WAIT_MS)
+    assert pane._project_path is None
+
+    projects.open_project(path=str(project_dir), restart_console=False)
+    qtbot.waitUntil(lambda: origin() == "auto", timeout=WAIT_MS)
+
+
 def test_open_in_tensorboard_then_close_spyder(qtbot, main_window,
                                                project_dir):
     from spyder.api.plugins import Plugins
