@@ -34,6 +34,10 @@ RUNS_PER_BATCH = 200
 
 # How often the worker looks at roots the file watcher marked as changed.
 WATCH_CHECK_MS = 300
+# How often the worker looks for log roots again (a project's first logs/,
+# a run written outside every known root): at least this, and ten times
+# what the last search took.
+ROOTS_CHECK_MS = 4000
 
 # Roots with more directories than this are polled, not watched: inotify
 # needs one watch per directory (the default per-user limit is often 8192)
@@ -185,6 +189,8 @@ class IndexWorker(QObject):
     _sig_set_context = Signal(object)
     _sig_refresh = Signal(bool)
     _sig_set_poll_interval = Signal(int)
+    _sig_look_for_roots = Signal()
+    _sig_set_watching = Signal(bool)
 
     def __init__(self, poll_interval_ms=2000, use_watcher=True):
         super().__init__()
@@ -200,12 +206,17 @@ class IndexWorker(QObject):
         self._dirty_lock = threading.Lock()
         self._poll_timer = None
         self._watch_timer = None
+        self._roots_timer = None
+        self._roots = ()            # RootSpecs last sent to the GUI
+        self._roots_message = ""
         # Written by the GUI thread, read here between roots so that work
         # for a superseded context stops early.
         self.latest_generation = 0
         self._sig_set_context.connect(self._set_context)
         self._sig_refresh.connect(self._refresh_all)
         self._sig_set_poll_interval.connect(self._set_poll_interval)
+        self._sig_look_for_roots.connect(self._look_for_new_roots)
+        self._sig_set_watching.connect(self._set_watching)
         self.sig_teardown_requested.connect(self._teardown)
 
     # ---- API for the GUI thread (thread safe)
@@ -217,6 +228,14 @@ class IndexWorker(QObject):
     def request_refresh(self, full=False):
         """Refresh every root now; ``full`` re-sends all runs."""
         self._sig_refresh.emit(full)
+
+    def request_roots_check(self):
+        """Look for log roots that appeared, now (only new ones are sent)."""
+        self._sig_look_for_roots.emit()
+
+    def request_watching(self, enabled):
+        """Turn file watching on or off (polling goes on either way)."""
+        self._sig_set_watching.emit(bool(enabled))
 
     def request_poll_interval(self, milliseconds):
         """Change the polling interval."""
@@ -232,11 +251,16 @@ class IndexWorker(QObject):
         self._watch_timer = QTimer(self)
         self._watch_timer.timeout.connect(self._refresh_dirty)
         self._watch_timer.start(WATCH_CHECK_MS)
+        self._roots_timer = QTimer(self)
+        self._roots_timer.setSingleShot(True)
+        self._roots_timer.timeout.connect(self._look_for_new_roots)
+        self._roots_timer.start(ROOTS_CHECK_MS)
 
     @Slot(object)
     def _teardown(self, done):
         try:
-            for timer in (self._poll_timer, self._watch_timer):
+            for timer in (self._poll_timer, self._watch_timer,
+                          self._roots_timer):
                 if timer is not None:
                     timer.stop()
             self._stop_watching()
@@ -250,6 +274,16 @@ class IndexWorker(QObject):
         if self._poll_timer is not None:
             self._poll_timer.start(max(250, milliseconds))
 
+    @Slot(bool)
+    def _set_watching(self, enabled):
+        if enabled == self._use_watcher:
+            return
+        self._use_watcher = enabled
+        self._stop_watching()
+        if self._context is not None:
+            # Watch (or not) the same roots; the GUI learns which it is.
+            self._send_roots(self._context, self._roots, self._roots_message)
+
     @Slot(object)
     def _set_context(self, context):
         if context.generation != self.latest_generation:
@@ -260,15 +294,7 @@ class IndexWorker(QObject):
             roots, message = self._find_roots(context)
             if context.generation != self.latest_generation:
                 return
-            paths = {spec.path for spec in roots}
-            for path in list(self._indexes):
-                if path not in paths:
-                    del self._indexes[path]
-                    self._primed.discard(path)
-                    self._root_diagnostics.pop(path, None)
-            watching = self._watch(paths)
-            self.sig_roots_found.emit(RootsFound(
-                context.generation, tuple(roots), message, watching))
+            self._send_roots(context, roots, message)
             # Re-send everything: the GUI dropped its rows of the old context.
             self._primed.clear()
             self._root_diagnostics.clear()
@@ -278,6 +304,48 @@ class IndexWorker(QObject):
                 self._refresh_root(spec.path)
         finally:
             self.sig_busy.emit(False)
+
+    def _send_roots(self, context, roots, message):
+        """Index exactly ``roots`` from now on and tell the GUI."""
+        paths = {spec.path for spec in roots}
+        for path in list(self._indexes):
+            if path not in paths:
+                del self._indexes[path]
+                self._primed.discard(path)
+                self._root_diagnostics.pop(path, None)
+        watching = self._watch(paths)
+        self._roots = tuple(roots)
+        self._roots_message = message
+        self.sig_roots_found.emit(RootsFound(
+            context.generation, tuple(roots), message, watching))
+
+    @Slot()
+    def _look_for_new_roots(self):
+        """Find roots that appeared (or went) since the context was set.
+
+        Watching covers only known roots: a project's first ``logs/`` or a
+        run written beside them shows up here, without a Refresh.
+        """
+        started = time.perf_counter()
+        try:
+            context = self._context
+            if context is None or context.generation != self.latest_generation:
+                return
+            roots, message = self._find_roots(context)
+            if context.generation != self.latest_generation or \
+                    tuple(roots) == self._roots:
+                return
+            self._send_roots(context, roots, message)
+            for spec in roots:
+                if spec.path not in self._primed:
+                    self._refresh_root(spec.path)
+        except Exception:  # never let a bad tree kill the worker
+            logger.exception("Looking for new log roots failed")
+        finally:
+            spent_ms = (time.perf_counter() - started) * 1000
+            if self._roots_timer is not None:
+                self._roots_timer.start(int(max(ROOTS_CHECK_MS,
+                                                10 * spent_ms)))
 
     def _find_roots(self, context):
         """Log roots of ``context`` and a message when there is an issue."""
@@ -579,7 +647,11 @@ class TensorBoardWorker(QObject):
         self._sig_list.emit()
 
     def stop_started_blocking(self):
-        """Stop the instances this worker started (after its thread ended)."""
+        """Stop the instances this worker started, those still starting too.
+
+        Called from the GUI thread when Spyder closes: the manager is
+        thread-safe, and a start waiting in the worker thread then ends.
+        """
         if self._manager is not None:
             try:
                 self._manager.stop_started()

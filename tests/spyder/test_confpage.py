@@ -274,6 +274,21 @@ def test_discovery_options_change_the_tree(qtbot, page, plugin, tmp_path):
     qtbot.waitUntil(lambda: pane.is_idle() and shown_roots() == everything,
                     timeout=WAIT_MS)
 
+    # File watching off, then on again, without restarting Spyder; the runs
+    # stay (polling goes on).
+    worker = pane.index_worker
+    qtbot.waitUntil(lambda: pane._watching and bool(worker._watches),
+                    timeout=WAIT_MS)
+    set_checked(page, "file_watching", False)
+    page.apply_changes()
+    qtbot.waitUntil(lambda: not pane._watching and not worker._watches,
+                    timeout=WAIT_MS)
+    set_checked(page, "file_watching", True)
+    page.apply_changes()
+    qtbot.waitUntil(lambda: pane._watching and sorted(worker._watches)
+                    == everything, timeout=WAIT_MS)
+    assert shown_roots() == everything
+
 
 def test_polling_interval_reaches_the_worker_timer(qtbot, page, plugin):
     pane = plugin.get_widget()

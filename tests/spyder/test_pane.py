@@ -269,6 +269,28 @@ def test_empty_states_and_user_roots(qtbot, pane, tmp_path, tblogs_conf):
               in shown_runs(pane))
 
 
+def test_first_logs_of_a_project_appear_without_refresh(qtbot, pane,
+                                                        tmp_path):
+    # Training starts in a project that had no logs: no Refresh needed.
+    project = tmp_path / "fresh"
+    (project / "src").mkdir(parents=True)
+    pane.set_project(str(project))
+    wait_idle(qtbot, pane, lambda: "No TensorBoard logs in this project"
+              in pane.empty_message())
+
+    writer = RunWriter(str(project / "logs" / "run1"))
+    try:
+        writer.write(steps=2)
+        logs = str(project / "logs")
+        # Root search runs every few seconds; the run follows within a poll.
+        qtbot.waitUntil(lambda: (logs, "run1") in shown_runs(pane),
+                        timeout=WAIT_MS)
+        assert pane.empty_message() == ""
+        assert pane.model.root_node(logs).origin == "auto"
+    finally:
+        writer.close()
+
+
 def test_many_runs_arrive_in_batches(qtbot, pane, tmp_path):
     """Thousands of runs reach the tree with a handful of insert signals."""
     project = tmp_path / "many"

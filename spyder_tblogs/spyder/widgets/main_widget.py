@@ -671,6 +671,10 @@ class TBLogsWidget(PluginMainWidget):
     def _refresh_ages(self):
         self.model.refresh_times()
         self.tree.viewport().update()
+        # The details age too: "written 3 min ago", and the flush hint of a
+        # paused console's run appears with time alone, no new bytes.
+        if not self._closed:
+            self._update_details(force=True)
 
     def _show_context_menu(self, position):
         index = self.tree.indexAt(position)
@@ -778,9 +782,9 @@ class TBLogsWidget(PluginMainWidget):
                                                    STATE_DEBUGGING):
             # The code that just ran or stopped at a breakpoint may have
             # created log directories (relative paths land under the
-            # console's cwd) that no shown root covers yet: look again,
-            # in the worker.
-            self._context_timer.start()
+            # console's cwd) that no shown root covers yet: look now, in
+            # the worker, rather than at its next periodic search.
+            self.index_worker.request_roots_check()
 
     @Slot(str)
     def _on_console_cwd_changed(self, cwd):
@@ -1108,6 +1112,11 @@ class TBLogsWidget(PluginMainWidget):
         if not self._closed:
             self.index_worker.request_poll_interval(int(float(value) * 1000))
 
+    @on_conf_change(option="file_watching")
+    def _on_file_watching_changed(self, value):
+        if not self._closed:
+            self.index_worker.request_watching(bool(value))
+
     @on_conf_change(option=["autodetect", "autodetect_depth"])
     def _on_autodetect_changed(self, option, value):
         if not self._closed:
@@ -1126,10 +1135,13 @@ class TBLogsWidget(PluginMainWidget):
         self._apply_timer.stop()
         self._age_timer.stop()
         self._context_timer.stop()
+        if stop_instances:
+            # First, so that a start still waiting in the worker thread for
+            # its server ends now instead of holding the thread (the manager
+            # is thread-safe).
+            self.tensorboard_worker.stop_started_blocking()
         self._index_thread.stop()
         self._tb_thread.stop()
-        if stop_instances:
-            self.tensorboard_worker.stop_started_blocking()
         self.instances.close_web_view()
 
 
