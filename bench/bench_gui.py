@@ -21,6 +21,7 @@ import os
 import sys
 import tempfile
 import time
+import warnings
 
 # Temporary Spyder configuration, no screen needed.
 os.environ.setdefault("SPYDER_PYTEST", "True")
@@ -31,6 +32,10 @@ sys.path.insert(0, BENCH_DIR)
 sys.path.insert(0, os.path.dirname(BENCH_DIR))
 
 import corpus as corpus_module  # noqa: E402
+
+# Each phase builds its own pane; Spyder's registries warn when a new pane
+# registers the same action ids again.
+warnings.filterwarnings("ignore", "There already exists a reference")
 
 TARGET_MS = 50.0
 TICK_MS = 5
