@@ -346,7 +346,9 @@ def read_event_file(state, chunk_size=CHUNK_SIZE):
 
                 # Fast path: a one-scalar record of a known layout (see
                 # _is_scalar_record) skips the protobuf parser. Steps below
-                # 2**21 (three varint bytes) are decoded inline.
+                # 2**21 (three varint bytes) are decoded inline, and the tag
+                # update repeats the parsed path's below on purpose: a call
+                # per record would cost more than the update itself.
                 after_step = 0
                 layout = None
                 if length > 14 and data[0] == 0x09 and data[9] == 0x10:

@@ -7,17 +7,23 @@ A module of its own (not ``from conftest import``): pytest imports every
 import psutil
 
 
-def tensorboard_processes():
-    """TensorBoard processes started below this test process."""
+def processes_below(*needles):
+    """Processes started below this test process whose command line
+    mentions one of ``needles``."""
     found = []
     for child in psutil.Process().children(recursive=True):
         try:
             command = " ".join(child.cmdline())
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
-        if "tensorboard" in command:
+        if any(needle in command for needle in needles):
             found.append(child)
     return found
+
+
+def tensorboard_processes():
+    """TensorBoard processes started below this test process."""
+    return processes_below("tensorboard")
 
 
 def kill_processes(processes):

@@ -18,6 +18,7 @@ import time
 import psutil
 import pytest
 
+from spyder_helpers import kill_processes
 from spyder_tblogs.logs import LogIndex
 from spyder_tblogs.logs.ownership import (
     OWNED_BY_PID, OWNED_BY_TIMING, STATE_DEBUGGING, STATE_IDLE,
@@ -73,12 +74,7 @@ def main_window(qapp):
             PLUGIN_REGISTRY.reset()
             # Kernels end with the window; kill whatever did not.
             _gone, alive = psutil.wait_procs(started, timeout=15)
-            for process in alive:
-                try:
-                    process.kill()
-                except psutil.NoSuchProcess:
-                    pass
-            psutil.wait_procs(alive, timeout=5)
+            kill_processes(alive)
 
 
 @pytest.fixture

@@ -20,7 +20,8 @@ import psutil
 import pytest
 from qtpy.QtCore import Qt
 
-from spyder_helpers import kill_processes, tensorboard_processes
+from spyder_helpers import (
+    kill_processes, processes_below, tensorboard_processes)
 from logwriters import write_run
 from spyder_tblogs.logs import LogIndex
 from spyder_tblogs.logs.ownership import (
@@ -88,19 +89,6 @@ WORKER_SCRIPT = textwrap.dedent("""
 
 
 # ---- Fixtures ---------------------------------------------------------------
-def _spyder_children():
-    """Kernels and TensorBoards below this test process."""
-    found = []
-    for child in psutil.Process().children(recursive=True):
-        try:
-            command = " ".join(child.cmdline())
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            continue
-        if "spyder_kernels" in command or "tensorboard" in command:
-            found.append(child)
-    return found
-
-
 @pytest.fixture(scope="module")
 def main_window(qapp):
     """A real Spyder main window with the plugin enabled, console ready."""
@@ -446,5 +434,6 @@ def test_closing_spyder_leaves_no_process(main_window, tblogs_pane, qtbot):
     except Exception:
         pass
     assert not pane._index_thread.thread.isRunning()
-    _gone, alive = psutil.wait_procs(_spyder_children(), timeout=30)
+    _gone, alive = psutil.wait_procs(
+        processes_below("spyder_kernels", "tensorboard"), timeout=30)
     assert alive == []

@@ -308,3 +308,42 @@ def test_many_runs_arrive_in_batches(qtbot, pane, tmp_path):
     # One signal per batch of runs (plus the root and the files inside new
     # rows, which need none): far fewer signals than runs.
     assert len(inserts) < count / 50
+
+
+def test_several_selected_runs_overlay_their_scalars(qtbot, pane, tmp_path):
+    project = tmp_path / "project"
+    for name, steps in (("exp1/train", 4), ("exp2/train", 7), ("other", 3)):
+        write_run(str(project / "logs" / name), steps=steps)
+    logs = str(project / "logs")
+    pane.set_project(str(project))
+    wait_idle(qtbot, pane, lambda: len(shown_runs(pane)) == 3)
+    runs = shown_runs(pane)
+    first, second = runs[(logs, "exp1/train")], runs[(logs, "exp2/train")]
+
+    # Click the first run, Ctrl+click the second, as a user does.
+    for node, modifier in ((first, Qt.NoModifier),
+                           (second, Qt.ControlModifier)):
+        pane.tree.scrollTo(pane.model.index_for_node(node))
+        rect = pane.tree.visualRect(pane.model.index_for_node(node))
+        qtbot.mouseClick(pane.tree.viewport(), Qt.LeftButton, modifier,
+                         rect.center())
+    assert pane.selected_nodes() == [first, second]
+    assert pane.current_node() is second
+
+    index = index_runs(logs)
+    chart = pane.sparklines.chart("loss")
+    qtbot.waitUntil(lambda: chart is not None and len(chart.runs()) == 2,
+                    timeout=WAIT_MS)
+    assert chart.runs() == [first.run.path, second.run.path]
+    for name in ("exp1/train", "exp2/train"):
+        run = index[name]
+        assert chart.plotted_points(run.path) == tuple(
+            (step, value) for step, _wall, value in run.tags["loss"].series)
+
+    # A plain click selects one run again.
+    rect = pane.tree.visualRect(pane.model.index_for_node(first))
+    qtbot.mouseClick(pane.tree.viewport(), Qt.LeftButton, Qt.NoModifier,
+                     rect.center())
+    qtbot.waitUntil(lambda: pane.sparklines.chart("loss") is not None
+                    and pane.sparklines.chart("loss").runs()
+                    == [first.run.path], timeout=WAIT_MS)

@@ -90,7 +90,9 @@ class LogTreeView(QTreeView):
         super().__init__(parent)
         # Uniform rows let Qt skip measuring each of 10,000 rows.
         self.setUniformRowHeights(True)
-        self.setSelectionMode(QAbstractItemView.SingleSelection)
+        # Ctrl/Shift+click selects several runs: their scalars overlay in
+        # the Scalars tab. Actions apply to the current row.
+        self.setSelectionMode(QAbstractItemView.ExtendedSelection)
         self.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.setContextMenuPolicy(Qt.CustomContextMenu)
@@ -242,6 +244,8 @@ class TBLogsWidget(PluginMainWidget):
         self.tree.customContextMenuRequested.connect(self._show_context_menu)
         self.tree.selectionModel().currentChanged.connect(
             self._on_current_changed)
+        self.tree.selectionModel().selectionChanged.connect(
+            self._update_previews)
         self.model.rowsInserted.connect(self._on_rows_inserted)
         self.model.rowsRemoved.connect(self._on_rows_removed)
         self.instances.sig_stop_requested.connect(self.stop_tensorboard)
@@ -846,25 +850,44 @@ class TBLogsWidget(PluginMainWidget):
         self.sig_followed.emit(node)
 
     # ---- Scalar previews
+    def selected_nodes(self):
+        """The selected rows' nodes, in display order."""
+        indexes = self.tree.selectionModel().selectedRows(0)
+        nodes = [self.model.node_from_index(index) for index in indexes]
+        return [node for node in nodes if node is not None]
+
     def preview_runs(self, node=None):
-        """Runs whose scalars the *Scalars* tab shows for ``node``.
+        """Runs whose scalars the *Scalars* tab shows.
 
-        A run (or one of its files): that run. A folder or log directory:
-        its first runs, at most ``MAX_PREVIEW_RUNS``, overlaid.
+        For ``node``, or else the selection: a run (or one of its files) is
+        that run; a folder or log directory its first runs. Several selected
+        rows overlay their runs. At most ``MAX_PREVIEW_RUNS``.
         """
-        node = self.current_node() if node is None else node
-        if node is None:
-            return []
-        if node.kind == NodeKind.File:
-            node = node.run_node() or node.parent
-        if node.kind == NodeKind.Path and node.run is not None:
-            return [node.run]
-        return [run_node.run for run_node in
-                islice(self.model.iter_runs(node), MAX_PREVIEW_RUNS)]
+        if node is not None:
+            nodes = [node]
+        else:
+            nodes = self.selected_nodes()
+            current = self.current_node()
+            if current is not None and current not in nodes:
+                nodes.append(current)
+        runs, seen = [], set()
+        for node in nodes:
+            if node.kind == NodeKind.File:
+                node = node.run_node() or node.parent
+            if node.kind == NodeKind.Path and node.run is not None:
+                found = [node.run]
+            else:
+                found = [run_node.run for run_node in
+                         islice(self.model.iter_runs(node), MAX_PREVIEW_RUNS)]
+            for run in found:
+                if run.path not in seen:
+                    seen.add(run.path)
+                    runs.append(run)
+        return runs[:MAX_PREVIEW_RUNS]
 
-    def _update_previews(self):
+    def _update_previews(self, *_selection):
         node = self.current_node()
-        runs = self.preview_runs(node)
+        runs = self.preview_runs()
         key = tuple(id(run) for run in runs)
         if key == self._preview_key:
             return
