@@ -9,6 +9,7 @@ the runs that changed.
 """
 
 import logging
+import math
 import os
 import pickle
 import time
@@ -100,6 +101,10 @@ class LogIndex:
         self._names = {}
         self._runs = {}           # run name -> RunInfo
         self._signatures = {}     # run name -> what the snapshot was built from
+        # Until then (time.time()), a refresh that finds no file changed has
+        # nothing to publish: the earliest moment a quiet file turns into a
+        # diagnostic by age alone (see ``_file_signature``).
+        self._quiet_until = 0.0
 
     # -- Public API ---------------------------------------------------------
     def runs(self):
@@ -133,13 +138,22 @@ class LogIndex:
         problem = self._logdir_problem()
         if problem is not None:
             self.diagnostics = logdir_diagnostics(self.logdir, problem)
-            return self._publish({}, now)
+            update = self._publish({}, now)
+            self._quiet_until = 0.0   # the runs come back in full
+            return update
         discovery = discover_runs(self.logdir)
         self.diagnostics = logdir_diagnostics(
             self.logdir, None, discovery.unreadable, discovery.loops)
         try:
-            self._read(self._files_to_read(discovery))
-            return self._publish(discovery.runs, now)
+            to_read, touched = self._files_to_read(discovery)
+            if not touched and now < self._quiet_until:
+                # The common poll: same files, same sizes and times. Runs are
+                # a function of their files' paths, so none changed either;
+                # skip the pass over every run (pure Python that a GUI thread
+                # waiting for the GIL would feel with 10,000 runs).
+                return IndexUpdate((), (), ())
+            pending = self._read(to_read, discovery)
+            return self._publish(discovery.runs, now, pending)
         finally:
             self._rest_states()
 
@@ -158,67 +172,106 @@ class LogIndex:
         return None
 
     def _files_to_read(self, discovery):
-        """Match discovered files with their states; return those to read."""
+        """Match discovered files with their states.
+
+        Returns ``(to_read, touched)``: the paths of the files to read, and
+        whether any file is new, gone or not exactly as the last refresh
+        left it. A new file's state is ``None`` until it is read (see
+        ``_state_of``): 10,000 new files are not 30,000 objects at once.
+        """
         to_read = []
-        present = set()
+        seen = 0
+        touched = False
+        get = self._states.get
+        unchanged = _unchanged_at_rest
         for run in discovery.runs.values():
             for _, path, info in run.files:
-                present.add(path)
-                state = self._states.get(path)
+                seen += 1
+                state = get(path)
                 if type(state) is tuple:
-                    if _unchanged_at_rest(state, info):
+                    if unchanged(state, info):
                         continue
                     state = self._wake(path)
-                if state is None:
-                    state = self._states[path] = FileState(path)
+                touched = True
+                if path not in self._states:
+                    self._states[path] = None
                     parts = parse_event_file_name(path)
                     self._names[path] = (parts.host, parts.pid,
                                          parts.created, parts.suffix)
-                    fresh = True
-                else:
-                    identity = (info.st_dev, info.st_ino)
-                    replaced = (
-                        identity != state.identity
-                        or info.st_size < max(state.size, state.offset)
-                        or (info.st_size == state.size
-                            and info.st_mtime != state.mtime))
-                    if replaced:
-                        state.reset()
-                    elif state.error is not None and state.error_offset is None:
-                        # An I/O error (permissions) may have been fixed.
-                        state.reset()
-                        replaced = True
-                    fresh = replaced or info.st_size != state.size
+                    to_read.append(path)
+                    continue
+                if state is None:
+                    # New at the last refresh and never read (it failed).
+                    to_read.append(path)
+                    continue
+                identity = (info.st_dev, info.st_ino)
+                replaced = (
+                    identity != state.identity
+                    or info.st_size < max(state.size, state.offset)
+                    or (info.st_size == state.size
+                        and info.st_mtime != state.mtime))
+                if replaced:
+                    state.reset()
+                elif state.error is not None and state.error_offset is None:
+                    # An I/O error (permissions) may have been fixed.
+                    state.reset()
+                    replaced = True
+                fresh = replaced or info.st_size != state.size
                 state.identity = (info.st_dev, info.st_ino)
                 state.size = info.st_size
                 state.mtime = info.st_mtime
                 if fresh and state.error is None:
-                    to_read.append(state)
-        for path in set(self._states) - present:
-            del self._states[path]
-            del self._names[path]
-        return to_read
+                    to_read.append(path)
+        # Every file seen has a state now: fewer seen than states means
+        # some are gone.
+        if seen != len(self._states):
+            touched = True
+            present = {path for run in discovery.runs.values()
+                       for _, path, _ in run.files}
+            for path in set(self._states) - present:
+                del self._states[path]
+                del self._names[path]
+        return to_read, touched
 
-    def _worker_count(self, to_read):
-        if len(to_read) < 2:
+    def _worker_count(self, states):
+        if len(states) < 2:
             return 1
         if self.workers is not None:
-            return max(1, min(self.workers, len(to_read)))
-        unread = sum(max(0, state.size - state.offset) for state in to_read)
+            return max(1, min(self.workers, len(states)))
+        unread = sum(max(0, state.size - state.offset) for state in states)
         if unread < PARALLEL_MIN_BYTES:
             return 1
-        return max(1, min(_available_cpus(), len(to_read)))
+        return max(1, min(_available_cpus(), len(states)))
 
-    def _read(self, to_read):
-        workers = self._worker_count(to_read)
+    def _read(self, to_read, discovery):
+        """Read ``to_read`` in worker processes when that pays.
+
+        Returns the paths left to read in this process: ``_publish`` reads
+        them run by run and puts each run's states to rest at once, so that
+        a first refresh of 10,000 runs never holds all their states.
+        """
+        wanted = set(to_read)
+        if len(to_read) < 2 or self.workers == 1:
+            return wanted
+        infos = {path: info for run in discovery.runs.values()
+                 for _, path, info in run.files if path in wanted}
+        if self.workers is None:
+            unread = 0
+            for path in to_read:
+                state = self._states[path]
+                unread += (infos[path].st_size if state is None
+                           else max(0, state.size - state.offset))
+            if unread < PARALLEL_MIN_BYTES:
+                return wanted
+        states = [self._state_of(path, infos[path]) for path in to_read]
+        workers = self._worker_count(states)
         if workers > 1:
             try:
-                self._read_in_processes(to_read, workers)
-                return
+                self._read_in_processes(states, workers)
+                return set()
             except Exception:   # a broken pool must not lose the refresh
                 logger.exception("worker processes failed; reading in-process")
-        for state in to_read:
-            read_event_file(state)
+        return wanted
 
     def _read_in_processes(self, to_read, workers):
         # Imported here: the worker module is also the workers' entry point
@@ -234,32 +287,58 @@ class LogIndex:
             state = self._states[path] = pickle.loads(state[_REST_PICKLE])
         return state
 
+    def _state_of(self, path, info):
+        """The FileState of ``path``, made from ``info`` (its ``os.stat``)
+        if the file is new."""
+        state = self._wake(path)
+        if state is None:
+            state = self._states[path] = FileState(path)
+            state.identity = (info.st_dev, info.st_ino)
+            state.size = info.st_size
+            state.mtime = info.st_mtime
+        return state
+
     def _rest_states(self):
-        """Put every FileState to rest until the next refresh."""
+        """Put every FileState to rest until the next refresh (what
+        ``_publish`` did not already)."""
         states = self._states
         for path, state in states.items():
-            if type(state) is not tuple:
+            if state is not None and type(state) is not tuple:
                 states[path] = _rest(state)
 
     def _file_signature(self, path, now):
         state = self._states[path]
         if type(state) is not tuple:
             state = _summary(state)
+        # Only files that may turn into a diagnostic when they go quiet
+        # (partial tail, no data yet) change with time.
+        stale = False
+        if state[_REST_MAY_GO_STALE]:
+            stale = now - state[_REST_MTIME] > STALE_AFTER_SECONDS
+            if not stale:
+                self._quiet_until = min(
+                    self._quiet_until,
+                    state[_REST_MTIME] + STALE_AFTER_SECONDS)
         return (state[_REST_PATH], state[_REST_IDENTITY], state[_REST_SIZE],
                 state[_REST_MTIME], state[_REST_OFFSET],
                 state[_REST_SIZE_READ], state[_REST_EVENTS],
-                state[_REST_CORRUPT], state[_REST_ERROR],
-                # Only files that may turn into a diagnostic when they go
-                # quiet (partial tail, no data yet) change with time.
-                state[_REST_MAY_GO_STALE]
-                and now - state[_REST_MTIME] > STALE_AFTER_SECONDS)
+                state[_REST_CORRUPT], state[_REST_ERROR], stale)
 
-    def _publish(self, discovered, now):
-        """Rebuild the snapshots of changed runs and swap them in."""
+    def _publish(self, discovered, now, pending=frozenset()):
+        """Read the ``pending`` paths, rebuild the snapshots of changed runs
+        and swap them in."""
+        self._quiet_until = math.inf
         runs = {}
         signatures = {}
         added, changed = [], []
+        states = self._states
         for name, run in discovered.items():
+            woken = []
+            if pending:
+                for _, path, info in run.files:
+                    if path in pending:
+                        woken.append(path)
+                        read_event_file(self._state_of(path, info))
             signature = (run.path, tuple(
                 self._file_signature(path, now) for _, path, _ in run.files))
             previous = self._runs.get(name)
@@ -274,7 +353,12 @@ class LogIndex:
                          for file_name, path, _ in run.files]
                 runs[name] = self._snapshot(name, run.path, files, now)
                 (changed if previous is not None else added).append(name)
+                woken = [path for _, path, _ in run.files]
             signatures[name] = signature
+            for path in woken:
+                state = states[path]
+                if type(state) is not tuple:
+                    states[path] = _rest(state)
         removed = sorted(set(self._runs) - set(runs))
         self._runs = runs
         self._signatures = signatures
@@ -302,14 +386,18 @@ def _unchanged_at_rest(rest, info):
     """Whether a refresh has nothing to do for a file at rest.
 
     True exactly when the checks of ``_files_to_read`` would neither reset
-    nor read the file, given its ``os.stat`` result ``info``.
+    nor read the file, given its ``os.stat`` result ``info``. (Its offset
+    is at most the size it had, so an equal size is never a shrink.)
     """
-    return ((info.st_dev, info.st_ino) == rest[_REST_IDENTITY]
-            and info.st_size == rest[_REST_SIZE]
-            and info.st_mtime == rest[_REST_MTIME]
-            and info.st_size >= rest[_REST_OFFSET]
-            and (rest[_REST_ERROR] is None
-                 or rest[_REST_ERROR_OFFSET] is not None))
+    return (info.st_size == rest[2] and info.st_mtime == rest[3]
+            and (info.st_dev, info.st_ino) == rest[1]
+            # An I/O error is retried; a corrupt length is final.
+            and (rest[8] is None or rest[9] is not None))
+
+
+# _unchanged_at_rest spells the positions out: it runs once per file per poll.
+assert (_REST_IDENTITY, _REST_SIZE, _REST_MTIME, _REST_ERROR,
+        _REST_ERROR_OFFSET) == (1, 2, 3, 8, 9)
 
 
 def _merge_tags(files):

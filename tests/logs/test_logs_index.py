@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import time
 
 import pytest
 from log_helpers import event_files, make_old, writers
@@ -394,3 +395,38 @@ def test_index_never_modifies_the_logs(mixed_logdir):
                        "runpy.run_module('spyder_tblogs', run_name='__main__')",
                        mixed_logdir)
     assert snapshot() == before
+
+
+def test_quiet_refreshes_publish_nothing_until_a_file_ages(tmp_path,
+                                                          monkeypatch):
+    logs = tmp_path / "logs"
+    writers.write_tensorboard_events(str(logs / "done"), steps=3)
+    source = writers.write_tensorboard_events(str(tmp_path / "src"), steps=4)
+    (logs / "run").mkdir()
+    target = logs / "run" / os.path.basename(source)
+    target.write_bytes(open(source, "rb").read()[:-3])   # a partial tail
+    index = LogIndex(str(logs), workers=1)
+    assert set(index.refresh().added) == {"done", "run"}
+    snapshots = {run.name: run for run in index.runs()}
+
+    # Nothing changed: nothing published, the same snapshot objects kept.
+    for _ in range(2):
+        assert index.refresh().empty
+        assert all(index.run(name) is run for name, run in snapshots.items())
+
+    # Time alone turns the partial tail into a truncated record.
+    real_time = time.time
+    monkeypatch.setattr(time, "time",
+                        lambda: real_time() + STALE_AFTER_SECONDS + 60)
+    update = index.refresh()
+    assert update.changed == ("run",)
+    assert "truncated-record" in _codes(index.run("run"))
+    assert index.run("done") is snapshots["done"]
+    assert index.refresh().empty
+
+    # A log directory that went away and came back, files untouched.
+    moved = tmp_path / "moved"
+    logs.rename(moved)
+    assert set(index.refresh().removed) == {"done", "run"}
+    moved.rename(logs)
+    assert set(index.refresh().added) == {"done", "run"}
