@@ -233,15 +233,19 @@ class LogIndex:
                 del self._names[path]
         return to_read, touched
 
-    def _worker_count(self, states):
-        if len(states) < 2:
+    def _worker_count(self, to_read, infos):
+        if len(to_read) < 2:
             return 1
         if self.workers is not None:
-            return max(1, min(self.workers, len(states)))
-        unread = sum(max(0, state.size - state.offset) for state in states)
+            return max(1, min(self.workers, len(to_read)))
+        unread = 0
+        for path in to_read:
+            state = self._states[path]      # None (new) or a woken state
+            unread += (infos[path].st_size if state is None
+                       else max(0, state.size - state.offset))
         if unread < PARALLEL_MIN_BYTES:
             return 1
-        return max(1, min(_available_cpus(), len(states)))
+        return max(1, min(_available_cpus(), len(to_read)))
 
     def _read(self, to_read, discovery):
         """Read ``to_read`` in worker processes when that pays.
@@ -255,17 +259,9 @@ class LogIndex:
             return wanted
         infos = {path: info for run in discovery.runs.values()
                  for _, path, info in run.files if path in wanted}
-        if self.workers is None:
-            unread = 0
-            for path in to_read:
-                state = self._states[path]
-                unread += (infos[path].st_size if state is None
-                           else max(0, state.size - state.offset))
-            if unread < PARALLEL_MIN_BYTES:
-                return wanted
-        states = [self._state_of(path, infos[path]) for path in to_read]
-        workers = self._worker_count(states)
+        workers = self._worker_count(to_read, infos)
         if workers > 1:
+            states = [self._state_of(path, infos[path]) for path in to_read]
             try:
                 self._read_in_processes(states, workers)
                 return set()
@@ -319,10 +315,7 @@ class LogIndex:
                 self._quiet_until = min(
                     self._quiet_until,
                     state[_REST_MTIME] + STALE_AFTER_SECONDS)
-        return (state[_REST_PATH], state[_REST_IDENTITY], state[_REST_SIZE],
-                state[_REST_MTIME], state[_REST_OFFSET],
-                state[_REST_SIZE_READ], state[_REST_EVENTS],
-                state[_REST_CORRUPT], state[_REST_ERROR], stale)
+        return state[:_REST_MAY_GO_STALE] + (stale,)
 
     def _publish(self, discovered, now, pending=frozenset()):
         """Read the ``pending`` paths, rebuild the snapshots of changed runs
@@ -389,15 +382,12 @@ def _unchanged_at_rest(rest, info):
     nor read the file, given its ``os.stat`` result ``info``. (Its offset
     is at most the size it had, so an equal size is never a shrink.)
     """
-    return (info.st_size == rest[2] and info.st_mtime == rest[3]
-            and (info.st_dev, info.st_ino) == rest[1]
+    return (info.st_size == rest[_REST_SIZE]
+            and info.st_mtime == rest[_REST_MTIME]
+            and (info.st_dev, info.st_ino) == rest[_REST_IDENTITY]
             # An I/O error is retried; a corrupt length is final.
-            and (rest[8] is None or rest[9] is not None))
-
-
-# _unchanged_at_rest spells the positions out: it runs once per file per poll.
-assert (_REST_IDENTITY, _REST_SIZE, _REST_MTIME, _REST_ERROR,
-        _REST_ERROR_OFFSET) == (1, 2, 3, 8, 9)
+            and (rest[_REST_ERROR] is None
+                 or rest[_REST_ERROR_OFFSET] is not None))
 
 
 def _merge_tags(files):

@@ -14,13 +14,15 @@ from __future__ import annotations
 import bisect
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Callable, Optional
 
 from qtpy.QtCore import QAbstractItemModel, QModelIndex, Qt
 from qtpy.QtWidgets import QApplication, QStyle
 
 from spyder.api.translations import _
+
+from spyder_tblogs.logs.info import EventFileInfo
 
 # A run whose newest event file changed less than this many seconds ago is
 # shown as being written now.
@@ -120,7 +122,9 @@ class NodeKind:
 
 _NO_CHILDREN = ()
 # Positions in ``RunInfo.file_rows`` (the fields of EventFileInfo).
-_SIZE, _EVENTS, _LAST_STEP = 2, 8, 10
+_SIZE, _EVENTS, _LAST_STEP = (
+    [item.name for item in fields(EventFileInfo)].index(name)
+    for name in ("size", "events", "last_step"))
 
 
 class TreeNode:

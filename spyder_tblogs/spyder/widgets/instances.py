@@ -63,12 +63,8 @@ def host_security_warning(host: str) -> str:
 
 
 def logdir_key(path: str) -> str:
-    """Key identifying a served directory.
-
-    Resolved like the manager resolves it (symlinks included), so that the
-    path it reports back finds the row the pane made for the user's path.
-    """
-    return os.path.normcase(os.path.realpath(os.path.expanduser(path)))
+    """Key identifying a served directory (no file system access)."""
+    return os.path.normcase(os.path.abspath(path))
 
 
 class InstancesPanel(QWidget, SpyderConfigurationAccessor):
@@ -96,6 +92,8 @@ class InstancesPanel(QWidget, SpyderConfigurationAccessor):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.entries = {}
+        # Resolved path (as the manager reports it) -> key of the row.
+        self._aliases = {}
         self.web_view = None
         self._web_view_class = None
         self._web_view_checked = False
@@ -151,12 +149,16 @@ class InstancesPanel(QWidget, SpyderConfigurationAccessor):
     # ---- Public API
     def entry(self, logdir: str) -> Optional[InstanceEntry]:
         """The row of ``logdir``, if any."""
-        return self.entries.get(logdir_key(logdir))
+        return self.entries.get(self._key(logdir))
 
     def set_state(self, logdir, state, *, url="", pid=None, detail="",
                   instance=None) -> InstanceEntry:
         """Create or update the row of ``logdir``."""
-        key = logdir_key(logdir)
+        key = self._key(logdir)
+        if instance is not None:
+            # The manager reports the directory resolved (symlinks
+            # followed): that path must find this row too.
+            self._aliases[logdir_key(instance.logdir)] = key
         entry = self.entries.get(key)
         if entry is None:
             entry = InstanceEntry(logdir, state)
@@ -209,7 +211,10 @@ class InstancesPanel(QWidget, SpyderConfigurationAccessor):
 
     def remove(self, logdir):
         """Forget the row of ``logdir``."""
-        entry = self.entries.pop(logdir_key(logdir), None)
+        key = self._key(logdir)
+        self._aliases = {alias: target for alias, target
+                         in self._aliases.items() if target != key}
+        entry = self.entries.pop(key, None)
         if entry is not None:
             index = self.list.indexOfTopLevelItem(entry.item)
             self.list.takeTopLevelItem(index)
@@ -271,6 +276,10 @@ class InstancesPanel(QWidget, SpyderConfigurationAccessor):
             self.web_view = None
 
     # ---- Private
+    def _key(self, logdir):
+        key = logdir_key(logdir)
+        return self._aliases.get(key, key)
+
     def _add_stop_button(self, entry):
         container = QWidget(self.list)
         layout = QHBoxLayout(container)
