@@ -266,12 +266,14 @@ def _self_and_children_maxrss_kib():
 
 def child_discovery_ours(tree):
     """Our discovery: ``spyder_tblogs.logs.discovery.discover_runs``."""
+    from spyder_tblogs.logs import discovery
     from spyder_tblogs.logs.discovery import discover_runs
 
     started = time.perf_counter()
     found = discover_runs(tree)
     emit_result(seconds=time.perf_counter() - started, runs=len(found.runs),
-                files=sum(len(r.files) for r in found.runs.values()))
+                files=sum(len(files) // discovery.FILE_FIELD_COUNT
+                          for files in found.runs.values()))
 
 
 def child_discovery_tensorboard(tree, block_tf):

@@ -17,7 +17,10 @@ import time
 from spyder_tblogs.logs.diagnostics import (
     STALE_AFTER_SECONDS, logdir_diagnostics, run_diagnostics,
 )
-from spyder_tblogs.logs.discovery import discover_runs
+from spyder_tblogs.logs.discovery import (
+    FILE_DEVICE, FILE_INODE, FILE_MTIME, FILE_NAME, FILE_PATH, FILE_SIZE,
+    discover_runs, iter_files,
+)
 from spyder_tblogs.logs.filenames import parse_event_file_name
 from spyder_tblogs.logs.info import (
     IndexUpdate, RunInfo, pack_series,
@@ -36,13 +39,14 @@ PARALLEL_MIN_BYTES = 32 * 1024 * 1024
 
 
 # A file state at rest between refreshes: the fields a refresh compares, then
-# the pickled FileState. A tuple of plain values and bytes is skipped by
+# the pickled FileState. A flat tuple of plain values and bytes is skipped by
 # Python's garbage collector, whereas a FileState with its dict of tag lists
 # is three or more containers that every full collection walks: with 10,000
-# runs that was a visible freeze of a GUI holding the index.
-(_REST_PATH, _REST_IDENTITY, _REST_SIZE, _REST_MTIME, _REST_OFFSET,
+# runs that was a visible freeze of a GUI holding the index. (Flat: the
+# collector untracks one level of nested tuples per collection.)
+(_REST_PATH, _REST_DEVICE, _REST_INODE, _REST_SIZE, _REST_MTIME, _REST_OFFSET,
  _REST_SIZE_READ, _REST_EVENTS, _REST_CORRUPT, _REST_ERROR, _REST_ERROR_OFFSET,
- _REST_MAY_GO_STALE, _REST_PICKLE) = range(12)
+ _REST_MAY_GO_STALE, _REST_PICKLE) = range(13)
 
 
 def _rest(state):
@@ -52,7 +56,8 @@ def _rest(state):
 
 def _summary(state):
     """The resting tuple of a :class:`FileState` without the pickle."""
-    return (state.path, state.identity, state.size, state.mtime, state.offset,
+    device, inode = state.identity or (None, None)
+    return (state.path, device, inode, state.size, state.mtime, state.offset,
             state.size_read, state.events, state.corrupt_records, state.error,
             state.error_offset,
             # Files that may turn into a diagnostic when they go quiet
@@ -99,7 +104,9 @@ class LogIndex:
         # Event-file path -> (host, pid, created, suffix) parsed from the name:
         # a tuple of plain values, which the garbage collector skips.
         self._names = {}
-        self._runs = {}           # run name -> RunInfo
+        # Run name -> its RunInfo as a flat tuple (``RunInfo.row``), which
+        # the garbage collector skips; RunInfo objects are made when asked.
+        self._runs = {}
         self._signatures = {}     # run name -> what the snapshot was built from
         # Until then (time.time()), a refresh that finds no file changed has
         # nothing to publish: the earliest moment a quiet file turns into a
@@ -108,13 +115,35 @@ class LogIndex:
 
     # -- Public API ---------------------------------------------------------
     def runs(self):
-        """Return the runs, sorted by name."""
-        runs = self._runs
-        return tuple(runs[name] for name in sorted(runs))
+        """Return the runs (:class:`RunInfo`), sorted by name."""
+        return tuple(RunInfo.from_row(row) for row in self.run_rows())
 
     def run(self, name):
-        """Return the run called ``name``, or ``None``."""
-        return self._runs.get(name)
+        """Return the run called ``name`` (:class:`RunInfo`), or ``None``."""
+        row = self._runs.get(name)
+        return None if row is None else RunInfo.from_row(row)
+
+    def run_rows(self, names=None):
+        """Return runs as plain tuples (``RunInfo.row``), sorted by name.
+
+        Parameters
+        ----------
+        names : iterable of str, optional
+            Only these runs (unknown names are left out), in this order.
+
+        Notes
+        -----
+        The form to hand thousands of runs to another thread: a tuple of
+        plain values is not walked by the garbage collector, a RunInfo is.
+        """
+        runs = self._runs
+        if names is None:
+            return tuple(runs[name] for name in sorted(runs))
+        return tuple(runs[name] for name in names if name in runs)
+
+    def __len__(self):
+        """Number of runs."""
+        return len(self._runs)
 
     def to_dict(self):
         """Return the index in the ``scan --json`` shape."""
@@ -138,7 +167,7 @@ class LogIndex:
         problem = self._logdir_problem()
         if problem is not None:
             self.diagnostics = logdir_diagnostics(self.logdir, problem)
-            update = self._publish({}, now)
+            update = self._publish({}, {}, now)
             self._quiet_until = 0.0   # the runs come back in full
             return update
         discovery = discover_runs(self.logdir)
@@ -153,7 +182,8 @@ class LogIndex:
                 # waiting for the GIL would feel with 10,000 runs).
                 return IndexUpdate((), (), ())
             pending = self._read(to_read, discovery)
-            return self._publish(discovery.runs, now, pending)
+            return self._publish(discovery.runs, discovery.paths, now,
+                                 pending)
         finally:
             self._rest_states()
 
@@ -184,12 +214,13 @@ class LogIndex:
         touched = False
         get = self._states.get
         unchanged = _unchanged_at_rest
-        for run in discovery.runs.values():
-            for _, path, info in run.files:
+        for files in discovery.runs.values():
+            for file in iter_files(files):
+                path = file[FILE_PATH]
                 seen += 1
                 state = get(path)
                 if type(state) is tuple:
-                    if unchanged(state, info):
+                    if unchanged(state, file):
                         continue
                     state = self._wake(path)
                 touched = True
@@ -204,36 +235,36 @@ class LogIndex:
                     # New at the last refresh and never read (it failed).
                     to_read.append(path)
                     continue
-                identity = (info.st_dev, info.st_ino)
+                identity = (file[FILE_DEVICE], file[FILE_INODE])
+                size, mtime = file[FILE_SIZE], file[FILE_MTIME]
                 replaced = (
                     identity != state.identity
-                    or info.st_size < max(state.size, state.offset)
-                    or (info.st_size == state.size
-                        and info.st_mtime != state.mtime))
+                    or size < max(state.size, state.offset)
+                    or (size == state.size and mtime != state.mtime))
                 if replaced:
                     state.reset()
                 elif state.error is not None and state.error_offset is None:
                     # An I/O error (permissions) may have been fixed.
                     state.reset()
                     replaced = True
-                fresh = replaced or info.st_size != state.size
-                state.identity = (info.st_dev, info.st_ino)
-                state.size = info.st_size
-                state.mtime = info.st_mtime
+                fresh = replaced or size != state.size
+                state.identity = identity
+                state.size = size
+                state.mtime = mtime
                 if fresh and state.error is None:
                     to_read.append(path)
         # Every file seen has a state now: fewer seen than states means
         # some are gone.
         if seen != len(self._states):
             touched = True
-            present = {path for run in discovery.runs.values()
-                       for _, path, _ in run.files}
+            present = {file[FILE_PATH] for files in discovery.runs.values()
+                       for file in iter_files(files)}
             for path in set(self._states) - present:
                 del self._states[path]
                 del self._names[path]
         return to_read, touched
 
-    def _worker_count(self, to_read, infos):
+    def _worker_count(self, to_read, files):
         if len(to_read) < 2:
             return 1
         if self.workers is not None:
@@ -241,7 +272,7 @@ class LogIndex:
         unread = 0
         for path in to_read:
             state = self._states[path]      # None (new) or a woken state
-            unread += (infos[path].st_size if state is None
+            unread += (files[path][FILE_SIZE] if state is None
                        else max(0, state.size - state.offset))
         if unread < PARALLEL_MIN_BYTES:
             return 1
@@ -257,11 +288,13 @@ class LogIndex:
         wanted = set(to_read)
         if len(to_read) < 2 or self.workers == 1:
             return wanted
-        infos = {path: info for run in discovery.runs.values()
-                 for _, path, info in run.files if path in wanted}
-        workers = self._worker_count(to_read, infos)
+        files = {file[FILE_PATH]: file
+                 for run_files in discovery.runs.values()
+                 for file in iter_files(run_files)
+                 if file[FILE_PATH] in wanted}
+        workers = self._worker_count(to_read, files)
         if workers > 1:
-            states = [self._state_of(path, infos[path]) for path in to_read]
+            states = [self._state_of(path, files[path]) for path in to_read]
             try:
                 self._read_in_processes(states, workers)
                 return set()
@@ -283,15 +316,15 @@ class LogIndex:
             state = self._states[path] = pickle.loads(state[_REST_PICKLE])
         return state
 
-    def _state_of(self, path, info):
-        """The FileState of ``path``, made from ``info`` (its ``os.stat``)
-        if the file is new."""
+    def _state_of(self, path, file):
+        """The FileState of ``path``, made from ``file`` (as discovered) if
+        the file is new."""
         state = self._wake(path)
         if state is None:
             state = self._states[path] = FileState(path)
-            state.identity = (info.st_dev, info.st_ino)
-            state.size = info.st_size
-            state.mtime = info.st_mtime
+            state.identity = (file[FILE_DEVICE], file[FILE_INODE])
+            state.size = file[FILE_SIZE]
+            state.mtime = file[FILE_MTIME]
         return state
 
     def _rest_states(self):
@@ -317,7 +350,7 @@ class LogIndex:
                     state[_REST_MTIME] + STALE_AFTER_SECONDS)
         return state[:_REST_MAY_GO_STALE] + (stale,)
 
-    def _publish(self, discovered, now, pending=frozenset()):
+    def _publish(self, discovered, paths, now, pending=frozenset()):
         """Read the ``pending`` paths, rebuild the snapshots of changed runs
         and swap them in."""
         self._quiet_until = math.inf
@@ -325,15 +358,21 @@ class LogIndex:
         signatures = {}
         added, changed = [], []
         states = self._states
-        for name, run in discovered.items():
+        for name, file_values in discovered.items():
+            run_path = paths[name]
+            files = tuple(iter_files(file_values))
             woken = []
             if pending:
-                for _, path, info in run.files:
+                for file in files:
+                    path = file[FILE_PATH]
                     if path in pending:
                         woken.append(path)
-                        read_event_file(self._state_of(path, info))
-            signature = (run.path, tuple(
-                self._file_signature(path, now) for _, path, _ in run.files))
+                        read_event_file(self._state_of(path, file))
+            # One flat tuple of fixed-width parts: a tuple of tuples would
+            # reach the collector's oldest generation still tracked.
+            signature = (run_path,) + tuple(
+                value for file in files
+                for value in self._file_signature(file[FILE_PATH], now))
             previous = self._runs.get(name)
             previous_signature = self._signatures.get(name)
             if previous is not None and previous_signature == signature:
@@ -342,11 +381,11 @@ class LogIndex:
                 runs[name] = previous
                 signature = previous_signature
             else:
-                files = [(file_name, self._wake(path))
-                         for file_name, path, _ in run.files]
-                runs[name] = self._snapshot(name, run.path, files, now)
+                named_states = [(file[FILE_NAME], self._wake(file[FILE_PATH]))
+                                for file in files]
+                runs[name] = self._snapshot(name, run_path, named_states, now)
                 (changed if previous is not None else added).append(name)
-                woken = [path for _, path, _ in run.files]
+                woken = [file[FILE_PATH] for file in files]
             signatures[name] = signature
             for path in woken:
                 state = states[path]
@@ -359,12 +398,15 @@ class LogIndex:
                            tuple(removed))
 
     def _snapshot(self, name, path, files, now):
-        rows = tuple(self._file_row(file_name, state)
-                     for file_name, state in files)
-        return RunInfo.from_rows(
-            name, path, rows, _merge_tags(files),
-            run_diagnostics(name, files, now),
-            max((state.mtime for _, state in files), default=0.0))
+        """The ``RunInfo.row`` of a run from its ``(file name, FileState)``."""
+        # One flat tuple (see RunInfo's notes on nested tuples).
+        row = [name, path, tuple(run_diagnostics(name, files, now)),
+               max((state.mtime for _, state in files), default=0.0),
+               len(files)]
+        for file_name, state in files:
+            row += self._file_row(file_name, state)
+        row += _merge_tags(files)
+        return tuple(row)
 
     def _file_row(self, name, state):
         """The fields of the :class:`EventFileInfo` of a file, in order."""
@@ -375,27 +417,29 @@ class LogIndex:
                 state.corrupt_records, state.partial_tail_bytes, state.error)
 
 
-def _unchanged_at_rest(rest, info):
+def _unchanged_at_rest(rest, file):
     """Whether a refresh has nothing to do for a file at rest.
 
     True exactly when the checks of ``_files_to_read`` would neither reset
-    nor read the file, given its ``os.stat`` result ``info``. (Its offset
+    nor read the file, given what discovery found (``file``). (Its offset
     is at most the size it had, so an equal size is never a shrink.)
     """
-    return (info.st_size == rest[_REST_SIZE]
-            and info.st_mtime == rest[_REST_MTIME]
-            and (info.st_dev, info.st_ino) == rest[_REST_IDENTITY]
+    return (file[FILE_SIZE] == rest[_REST_SIZE]
+            and file[FILE_MTIME] == rest[_REST_MTIME]
+            and file[FILE_INODE] == rest[_REST_INODE]
+            and file[FILE_DEVICE] == rest[_REST_DEVICE]
             # An I/O error is retried; a corrupt length is final.
             and (rest[_REST_ERROR] is None
                  or rest[_REST_ERROR_OFFSET] is not None))
 
 
 def _merge_tags(files):
-    """Merge per-file tag states (in load order) into tag rows.
+    """Merge per-file tag states (in load order) into tag values.
 
-    Returns a tuple of ``(tag, kind, count, first_step, last_step,
-    last_value, last_wall_time, packed_series)`` in order of first
-    appearance, the fields of :class:`TagInfo` (see ``RunInfo.from_tag_rows``).
+    Returns one flat tuple holding, tag after tag in order of first
+    appearance, ``tag, kind, count, first_step, last_step, last_value,
+    last_wall_time, packed_series``: the fields of :class:`TagInfo` (see
+    ``RunInfo.from_row``).
     """
     merged = {}
     for _, state in files:
@@ -414,10 +458,12 @@ def _merge_tags(files):
                 entry[4] = last_value
             if series is not None and last_value is not None:
                 entry[6].append((series[2], (last_step, last_wall, last_value)))
-    return tuple((tag, kind, count, first_step, last_step, last_value,
-                  last_wall, pack_series(_merge_series(parts)))
-                 for tag, (kind, count, first_step, last_step, last_value,
-                           last_wall, parts) in merged.items())
+    values = []
+    for tag, (kind, count, first_step, last_step, last_value, last_wall,
+              parts) in merged.items():
+        values += (tag, kind, count, first_step, last_step, last_value,
+                   last_wall, pack_series(_merge_series(parts)))
+    return tuple(values)
 
 
 def _merge_series(parts):

@@ -9,7 +9,13 @@ from typing import Optional, Tuple
 from spyder_tblogs.logs.diagnostics import Diagnostic  # noqa: F401
 
 __all__ = ["EventFileInfo", "TagInfo", "RunInfo", "IndexUpdate",
-           "pack_series"]
+           "pack_series", "RUN_NAME", "RUN_PATH", "RUN_DIAGNOSTICS",
+           "RUN_LAST_MODIFIED", "RUN_FILE_COUNT", "RUN_FILES",
+           "FILE_FIELD_COUNT", "TAG_FIELD_COUNT"]
+
+# Positions in ``RunInfo.row``; the files' fields start at RUN_FILES.
+(RUN_NAME, RUN_PATH, RUN_DIAGNOSTICS, RUN_LAST_MODIFIED, RUN_FILE_COUNT,
+ RUN_FILES) = range(6)
 
 # One series point: step, wall time, value (three doubles).
 _POINT = struct.Struct("<ddd")
@@ -86,6 +92,7 @@ class EventFileInfo:
 
 
 _FILE_FIELDS = tuple(item.name for item in fields(EventFileInfo))
+FILE_FIELD_COUNT = len(_FILE_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -138,6 +145,9 @@ class TagInfo:
                 "last_value": _json_number(self.last_value)}
 
 
+TAG_FIELD_COUNT = len(fields(TagInfo))
+
+
 class RunInfo:
     """One run: a directory holding event files.
 
@@ -158,51 +168,79 @@ class RunInfo:
 
     Notes
     -----
-    Immutable, like a frozen dataclass. Files and tags are kept as one tuple
-    of plain values each (:attr:`file_rows`, :attr:`tag_rows`) and turned into
-    :class:`EventFileInfo` and :class:`TagInfo` objects on access: tuples of
-    plain values are ignored by Python's garbage collector, whereas a tuple
-    of file objects and a mapping of tag objects per run make every full
-    collection walk tens of thousands of containers when 10,000 runs are
-    listed (a visible freeze of the GUI that holds them).
+    Immutable, like a frozen dataclass. A run is kept as :attr:`row`, a
+    tuple of plain values, and its files and tags are turned into
+    :class:`EventFileInfo` and :class:`TagInfo` objects on access. Python's
+    garbage collector stops tracking a tuple of plain values, whereas
+    objects per run, file and tag make every full collection walk tens of
+    thousands of containers when 10,000 runs are listed: a freeze of the
+    GUI that holds them. The row is flat, the file and tag fields laid end
+    to end in it, because the collector untracks one level of nested
+    tuples per collection: a tuple of tuples may reach the oldest
+    generation still tracked.
     """
 
-    __slots__ = ("name", "path", "file_rows", "tag_rows", "diagnostics",
+    __slots__ = ("name", "path", "file_values", "tag_values", "diagnostics",
                  "last_modified")
 
     def __init__(self, name, path, files, tags, diagnostics, last_modified):
-        self._init(name, path, tuple(_file_row(info) for info in files),
-                   tuple(_tag_row(info) for info in tags.values()),
+        self._init(name, path,
+                   tuple(value for info in files for value in _file_row(info)),
+                   tuple(value for info in tags.values()
+                         for value in _tag_row(info)),
                    tuple(diagnostics), last_modified)
 
-    def _init(self, name, path, file_rows, tag_rows, diagnostics,
+    def _init(self, name, path, file_values, tag_values, diagnostics,
               last_modified):
         setter = object.__setattr__
         setter(self, "name", name)
         setter(self, "path", path)
-        setter(self, "file_rows", file_rows)
-        setter(self, "tag_rows", tag_rows)
+        setter(self, "file_values", file_values)
+        setter(self, "tag_values", tag_values)
         setter(self, "diagnostics", diagnostics)
         setter(self, "last_modified", last_modified)
 
     @classmethod
-    def from_rows(cls, name, path, file_rows, tag_rows, diagnostics,
-                  last_modified):
-        """Build from rows (the index's fast path).
+    def from_row(cls, row):
+        """Build from :attr:`row` (how the index keeps runs).
 
         Parameters
         ----------
-        file_rows : tuple of tuple
-            Per file, the fields of :class:`EventFileInfo` in their order.
-        tag_rows : tuple of tuple
-            Per tag, the fields of :class:`TagInfo` in their order
-            (``tag, kind, count, first_step, last_step, last_value,
-            last_wall_time, packed_series``).
+        row : tuple
+            ``(name, path, diagnostics, last_modified, file count)``
+            (positions ``RUN_NAME`` ... ``RUN_FILE_COUNT``), then from
+            ``RUN_FILES`` on, file after file, the ``FILE_FIELD_COUNT``
+            fields of :class:`EventFileInfo` in their order, then tag after
+            tag the ``TAG_FIELD_COUNT`` fields of :class:`TagInfo`.
+            ``diagnostics`` is a tuple.
         """
+        tags_start = RUN_FILES + row[RUN_FILE_COUNT] * FILE_FIELD_COUNT
         run = cls.__new__(cls)
-        run._init(name, path, file_rows, tag_rows, tuple(diagnostics),
-                  last_modified)
+        run._init(row[RUN_NAME], row[RUN_PATH], row[RUN_FILES:tags_start],
+                  row[tags_start:], row[RUN_DIAGNOSTICS],
+                  row[RUN_LAST_MODIFIED])
         return run
+
+    @property
+    def row(self):
+        """The run as one flat tuple of plain values (see :meth:`from_row`).
+
+        Thousands of runs kept or handed over this way cost the garbage
+        collector nothing; RunInfo objects are made from them when needed.
+        """
+        return (self.name, self.path, self.diagnostics, self.last_modified,
+                len(self.file_values) // FILE_FIELD_COUNT) + \
+            self.file_values + self.tag_values
+
+    @property
+    def file_rows(self):
+        """Per file, the fields of :class:`EventFileInfo` in their order."""
+        return _chunks(self.file_values, FILE_FIELD_COUNT)
+
+    @property
+    def tag_rows(self):
+        """Per tag, the fields of :class:`TagInfo` in their order."""
+        return _chunks(self.tag_values, TAG_FIELD_COUNT)
 
     @property
     def files(self):
@@ -221,20 +259,16 @@ class RunInfo:
     def __delattr__(self, name):
         raise FrozenInstanceError(f"cannot delete field {name!r}")
 
-    def _fields(self):
-        return (self.name, self.path, self.file_rows, self.tag_rows,
-                self.diagnostics, self.last_modified)
-
     def __eq__(self, other):
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self._fields() == other._fields()
+        return self.row == other.row
 
     def __hash__(self):
-        return hash(self._fields())
+        return hash(self.row)
 
     def __reduce__(self):
-        return (RunInfo.from_rows, self._fields())
+        return (RunInfo.from_row, (self.row,))
 
     def __repr__(self):
         return (f"RunInfo(name={self.name!r}, path={self.path!r}, "
@@ -251,6 +285,11 @@ class RunInfo:
             "tags": {tag: info.to_dict() for tag, info in self.tags.items()},
             "diagnostics": [item.to_dict() for item in self.diagnostics],
         }
+
+
+def _chunks(values, size):
+    return tuple(values[start:start + size]
+                 for start in range(0, len(values), size))
 
 
 def _file_row(info):

@@ -10,7 +10,8 @@ Everything it reads is already on Spyder's side of the wire:
 
 - the kernel pid comes from the kernel manager's launcher process (checked
   with ``psutil`` against the connection file, because in conda and pixi
-  environments Spyder starts the kernel through ``conda run``/``pixi run``);
+  environments Spyder starts the kernel through ``conda run``/``pixi run``),
+  looked up in a thread because reading the process table is slow;
 - the state comes from the shell widget's ``executing``/``executed``
   signals, ``sig_pdb_state_changed``, ``is_waiting_pdb_input()`` and
   ``is_debugging()``;
@@ -29,6 +30,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import time
 
 from qtpy.QtCore import QObject, QTimer, Signal
@@ -119,13 +121,30 @@ def kernel_pid(shellwidget) -> int | None:
     int or None
         None for remote kernels, consoles without a kernel, or when the
         process cannot be found.
+
+    Notes
+    -----
+    Reads the process table: the console tracker calls it in a thread.
+    """
+    clues = _kernel_clues(shellwidget)
+    return None if clues is None else _find_kernel_pid(*clues)
+
+
+def _kernel_clues(shellwidget):
+    """``(connection file name, launcher pid)`` of a local kernel, or None.
+
+    Cheap: read from Spyder's objects, on the GUI thread.
     """
     handler = getattr(shellwidget, "kernel_handler", None)
     if handler is None or is_remote_shell(shellwidget):
         return None
     connection_file = getattr(handler, "connection_file", None)
     needle = os.path.basename(connection_file) if connection_file else None
-    launcher = _launcher_pid(getattr(handler, "kernel_manager", None))
+    return needle, _launcher_pid(getattr(handler, "kernel_manager", None))
+
+
+def _find_kernel_pid(needle, launcher) -> int | None:
+    """The kernel's pid from the process table (slow: any thread)."""
     try:
         import psutil
     except ImportError:
@@ -207,6 +226,8 @@ class _ShellWatcher(QObject):
     sig_kernel_changed = Signal(object)   # this watcher: new kernel process
     sig_destroyed = Signal(int)   # key of the shell widget that was deleted
     sig_cwd_changed = Signal(object, str)   # this watcher, cwd
+    # (kernel handler, pid, start time), emitted by the lookup thread.
+    _sig_kernel_found = Signal(object)
 
     def __init__(self, shellwidget, parent=None):
         super().__init__(parent)
@@ -221,6 +242,10 @@ class _ShellWatcher(QObject):
         # (kernel handler, pid, start time, when looked up)
         self._pid_cache: tuple[object, int | None, float | None,
                                float] | None = None
+        self._lookup_handler = None   # kernel handler being looked up
+        self._sig_kernel_found.connect(self._on_kernel_found)
+        if self._kernel_handler is not None:
+            self._look_up_kernel(self._kernel_handler)
         self._connections = []
         for name, slot in (
                 ("executing", self._on_activity),
@@ -252,7 +277,12 @@ class _ShellWatcher(QObject):
 
     # ---- Identity
     def kernel_process(self) -> tuple[int | None, float | None]:
-        """(pid, start time) of the kernel, cached per kernel handler."""
+        """(pid, start time) of the kernel, cached per kernel handler.
+
+        ``(None, None)`` until a lookup in a thread finds it (reading the
+        process table can take tens of milliseconds, which the GUI thread
+        must not spend); :attr:`sig_kernel_changed` tells when it did.
+        """
         handler = getattr(self.shellwidget, "kernel_handler", None)
         if handler is None:
             return None, None
@@ -261,10 +291,51 @@ class _ShellWatcher(QObject):
                 cached[1] is not None
                 or time.monotonic() - cached[3] < PID_RETRY_SECONDS):
             return cached[1], cached[2]
-        pid = kernel_pid(self.shellwidget)
-        started = process_start_time(pid)
+        self._look_up_kernel(handler)
+        return None, None
+
+    def forget_kernel_process(self):
+        """Drop the cached kernel process and look it up again now, so that
+        it is known by the time anyone asks."""
+        self._pid_cache = None
+        handler = getattr(self.shellwidget, "kernel_handler", None)
+        if handler is not None:
+            self._look_up_kernel(handler)
+
+    def _look_up_kernel(self, handler):
+        if self._lookup_handler is handler:
+            return      # already looking
+        clues = _kernel_clues(self.shellwidget)
+        if clues is None:
+            self._pid_cache = (handler, None, None, time.monotonic())
+            return
+        self._lookup_handler = handler
+        found = self._sig_kernel_found
+
+        def look_up():
+            pid = started = None
+            try:
+                pid = _find_kernel_pid(*clues)
+                started = process_start_time(pid)
+            except Exception:   # never let a lookup kill the thread noisily
+                logger.debug("Kernel lookup failed", exc_info=True)
+            try:
+                found.emit((handler, pid, started))
+            except RuntimeError:
+                pass    # the watcher was deleted meanwhile
+
+        threading.Thread(target=look_up, name="tblogs-kernel-lookup",
+                         daemon=True).start()
+
+    def _on_kernel_found(self, result):
+        handler, pid, started = result
+        if self._lookup_handler is handler:
+            self._lookup_handler = None
+        if handler is not getattr(self.shellwidget, "kernel_handler", None):
+            return      # a restart made another kernel meanwhile
         self._pid_cache = (handler, pid, started, time.monotonic())
-        return pid, started
+        if pid is not None:
+            self.sig_kernel_changed.emit(self)
 
     # ---- State
     def resync(self):
@@ -296,7 +367,7 @@ class _ShellWatcher(QObject):
         if handler is not self._kernel_handler:
             self._kernel_handler = handler
             self.busy_intervals = []
-        self._pid_cache = None
+        self.forget_kernel_process()
         self.kernel_gone = False
         self.resync()
         self.sig_kernel_changed.emit(self)
@@ -304,7 +375,7 @@ class _ShellWatcher(QObject):
     def mark_kernel_gone(self):
         """Spyder disconnected the kernel: no state, no identity."""
         self.kernel_gone = True
-        self._pid_cache = None
+        self.forget_kernel_process()
         self.resync()
 
     def _on_destroyed(self, *args):
@@ -543,7 +614,7 @@ class ConsoleTracker(QObject):
     def _on_shellwidget_created(self, shellwidget) -> None:
         watcher = self._watch(shellwidget)
         watcher.kernel_gone = False
-        watcher._pid_cache = None
+        watcher.forget_kernel_process()
         watcher.resync()
         if shellwidget is self._current:
             # A (re)connected kernel: the pid may have changed.

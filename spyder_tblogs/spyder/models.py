@@ -22,7 +22,10 @@ from qtpy.QtWidgets import QApplication, QStyle
 
 from spyder.api.translations import _
 
-from spyder_tblogs.logs.info import EventFileInfo
+from spyder_tblogs.logs.info import (
+    FILE_FIELD_COUNT, RUN_DIAGNOSTICS, RUN_FILE_COUNT, RUN_FILES,
+    RUN_LAST_MODIFIED, RUN_NAME, RUN_PATH, EventFileInfo, RunInfo,
+)
 
 # A run whose newest event file changed less than this many seconds ago is
 # shown as being written now.
@@ -84,8 +87,9 @@ class RootBatch:
         Context generation the batch belongs to; stale ones are dropped.
     root : str
         Absolute root directory.
-    runs : tuple of RunInfo
-        Runs added or changed since the previous refresh.
+    runs : tuple of tuple
+        Runs added or changed since the previous refresh, as
+        ``RunInfo.row`` plain tuples (which the garbage collector skips).
     removed : tuple of str
         Names of runs that disappeared.
     diagnostics : tuple of Diagnostic
@@ -121,7 +125,8 @@ class NodeKind:
 
 
 _NO_CHILDREN = ()
-# Positions in ``RunInfo.file_rows`` (the fields of EventFileInfo).
+# Positions of a file's fields among those of EventFileInfo (laid file
+# after file in ``RunInfo.row``).
 _SIZE, _EVENTS, _LAST_STEP = (
     [item.name for item in fields(EventFileInfo)].index(name)
     for name in ("size", "events", "last_step"))
@@ -136,7 +141,7 @@ class TreeNode:
     __slots__ = (
         "kind", "name", "key", "parent", "_children", "files_loaded",
         "attached",
-        "root_path", "origin", "run_name", "run", "file", "diagnostics",
+        "root_path", "origin", "run_name", "run_row", "file", "diagnostics",
         "run_count", "message", "loaded",
     )
 
@@ -159,12 +164,26 @@ class TreeNode:
         self.root_path = None
         self.origin = None
         self.run_name = None
-        self.run = None
+        # The run as ``RunInfo.row``, a tuple of plain values: with 10,000
+        # runs listed, a RunInfo object per node was 10,000 more containers
+        # for every full garbage collection to walk.
+        self.run_row = None
         self.file = None
         self.diagnostics = ()
         self.run_count = 0
         self.message = None
         self.loaded = False
+
+    @property
+    def run(self) -> Optional[RunInfo]:
+        """The run snapshot of a run node (None for folders, roots, files)."""
+        row = self.run_row
+        return None if row is None else RunInfo.from_row(row)
+
+    @property
+    def is_run(self) -> bool:
+        """Whether the node stands for a run (a path node with a run)."""
+        return self.run_row is not None
 
     # ---- Columns, read from the snapshot on demand: copies kept on 10,000
     # nodes are 40,000 more references for every full collection to follow.
@@ -173,10 +192,10 @@ class TreeNode:
         """Last step of the file, or the largest of the run's files."""
         if self.file is not None:
             return self.file.last_step
-        if self.run is None:
+        if self.run_row is None:
             return None
-        steps = [row[_LAST_STEP] for row in self.run.file_rows
-                 if row[_LAST_STEP] is not None]
+        steps = [step for step in _file_field(self.run_row, _LAST_STEP)
+                 if step is not None]
         return max(steps) if steps else None
 
     @property
@@ -184,32 +203,32 @@ class TreeNode:
         """Events of the file, or the sum over the run's files."""
         if self.file is not None:
             return self.file.events
-        if self.run is None:
+        if self.run_row is None:
             return None
-        return sum(row[_EVENTS] for row in self.run.file_rows)
+        return sum(_file_field(self.run_row, _EVENTS))
 
     @property
     def size(self) -> Optional[int]:
         """Bytes of the file, or the sum over the run's files."""
         if self.file is not None:
             return self.file.size
-        if self.run is None:
+        if self.run_row is None:
             return None
-        return sum(row[_SIZE] for row in self.run.file_rows)
+        return sum(_file_field(self.run_row, _SIZE))
 
     @property
     def modified(self) -> Optional[float]:
         """Modification time of the file, or the run's latest one."""
         if self.file is not None:
             return self.file.mtime
-        if self.run is None:
+        if self.run_row is None:
             return None
-        return self.run.last_modified
+        return self.run_row[RUN_LAST_MODIFIED]
 
     @property
     def children(self) -> list:
         """Child nodes, sorted: nested runs and folders, then event files."""
-        if not self.files_loaded and self.run is not None:
+        if not self.files_loaded and self.run_row is not None:
             self.load_files()
         return self._children
 
@@ -220,10 +239,10 @@ class TreeNode:
         rows through ``rowCount``, which calls this first.
         """
         self.files_loaded = True
-        if self.run is None or not self.run.file_rows:
+        if self.run_row is None or not self.run_row[RUN_FILE_COUNT]:
             return
         files = []
-        for info in self.run.files:
+        for info in _file_infos(self.run_row):
             child = TreeNode(NodeKind.File, info.name, self)
             child.run_name = self.run_name
             child.attached = self.attached
@@ -239,8 +258,8 @@ class TreeNode:
         """Whether the node has rows below it (without making file rows)."""
         if self._children:
             return True
-        return (not self.files_loaded and self.run is not None
-                and bool(self.run.file_rows))
+        return (not self.files_loaded and self.run_row is not None
+                and bool(self.run_row[RUN_FILE_COUNT]))
 
     # ---- Information for actions and the details area
     @property
@@ -250,8 +269,8 @@ class TreeNode:
             return self.root_path
         if self.kind == NodeKind.File:
             return self.file.path
-        if self.run is not None:
-            return self.run.path
+        if self.run_row is not None:
+            return self.run_row[RUN_PATH]
         root = self.root_node()
         return os.path.join(root.root_path, *self.run_name.split("/"))
 
@@ -266,7 +285,7 @@ class TreeNode:
         """The run the node belongs to (itself for a run), if any."""
         node = self
         while node is not None and node.kind != NodeKind.Root:
-            if node.run is not None:
+            if node.run_row is not None:
                 return node
             node = node.parent
         return None
@@ -281,12 +300,26 @@ class TreeNode:
         return f"<TreeNode {self.kind} {self.name!r}>"
 
 
-def _set_run(node: TreeNode, run) -> None:
-    """Store a run snapshot on a path node with its aggregated columns."""
+def _set_run(node: TreeNode, row) -> None:
+    """Store a run (``RunInfo.row``, or None) on a path node."""
     # The columns (last step, events, size, modified) are read from the
     # run's plain file rows when painted.
-    node.run = run
-    node.diagnostics = () if run is None else tuple(run.diagnostics)
+    node.run_row = row
+    node.diagnostics = () if row is None else row[RUN_DIAGNOSTICS]
+
+
+def _file_infos(row):
+    """The EventFileInfo objects of a run given as ``RunInfo.row``."""
+    end = RUN_FILES + row[RUN_FILE_COUNT] * FILE_FIELD_COUNT
+    return [EventFileInfo(*row[start:start + FILE_FIELD_COUNT])
+            for start in range(RUN_FILES, end, FILE_FIELD_COUNT)]
+
+
+def _file_field(row, position):
+    """One field of every file of a run given as ``RunInfo.row``."""
+    return row[RUN_FILES + position:
+               RUN_FILES + row[RUN_FILE_COUNT] * FILE_FIELD_COUNT:
+               FILE_FIELD_COUNT]
 
 
 def _set_file(node: TreeNode, info) -> None:
@@ -423,7 +456,7 @@ class LogTreeModel(QAbstractItemModel):
             node = self._child(node, (0, part))
             if node is None:
                 return None
-        return node if node.run is not None else None
+        return node if node.run_row is not None else None
 
     def iter_runs(self, root_node: Optional[TreeNode] = None):
         """Yield every run node (depth first, in display order)."""
@@ -431,7 +464,7 @@ class LogTreeModel(QAbstractItemModel):
             [root_node] if root_node else self._invisible_root._children))
         while stack:
             node = stack.pop()
-            if node.kind == NodeKind.Path and node.run is not None:
+            if node.kind == NodeKind.Path and node.run_row is not None:
                 yield node
             stack.extend(reversed(
                 [c for c in node._children if c.kind != NodeKind.File]))
@@ -588,7 +621,7 @@ class LogTreeModel(QAbstractItemModel):
             if column == Column.Status:
                 return self._root_status(node)
             return None
-        if node.kind == NodeKind.Path and node.run is None:
+        if node.kind == NodeKind.Path and node.run_row is None:
             return None
         if column == Column.LastStep:
             return "" if node.last_step is None else f"{node.last_step:,}"
@@ -653,7 +686,8 @@ class LogTreeModel(QAbstractItemModel):
                 return self._icons["root"]
             if node.kind == NodeKind.File:
                 return self._icons["file"]
-            return self._icons["run" if node.run is not None else "folder"]
+            return self._icons["run" if node.run_row is not None
+                               else "folder"]
         if column == Column.Status:
             if node.kind == NodeKind.File and node.file.error:
                 return self._icons["error"]
@@ -753,7 +787,7 @@ class LogTreeModel(QAbstractItemModel):
         changed = {}        # id(parent) -> (parent, set of rows)
         for run in runs:
             node = root
-            parts = self._split(run.name)
+            parts = self._split(run[RUN_NAME])
             for depth, part in enumerate(parts):
                 key = (0, part)
                 child = self._child(node, key)
@@ -774,7 +808,7 @@ class LogTreeModel(QAbstractItemModel):
                 node = child
             _set_run(node, run)
             if node.files_loaded:
-                self._sync_files(node, run.files)
+                self._sync_files(node, _file_infos(run))
             if node.attached:
                 changed.setdefault(id(node.parent), (node.parent, set())
                                    )[1].add(self._row_of(node))
@@ -791,7 +825,8 @@ class LogTreeModel(QAbstractItemModel):
 
     def _sync_files(self, node, files):
         if not node.files_loaded:
-            # No file rows yet; they are made from ``node.run`` when needed.
+            # No file rows yet; they are made from ``node.run_row`` when
+            # needed.
             return
         wanted = {info.name: info for info in files}
         gone = [row for row, child in enumerate(node._children)
@@ -840,7 +875,7 @@ class LogTreeModel(QAbstractItemModel):
             for parent, nodes in doomed.values():
                 rows = sorted({self._row_of(n) for n in nodes if n.attached})
                 self._remove_rows(parent, rows)
-                if (parent.kind == NodeKind.Path and parent.run is None
+                if (parent.kind == NodeKind.Path and parent.run_row is None
                         and not parent._children and parent.attached):
                     grand = parent.parent
                     next_doomed.setdefault(id(grand), (grand, []))[1].append(

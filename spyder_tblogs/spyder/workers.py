@@ -453,18 +453,19 @@ class IndexWorker(QObject):
             update = index.refresh()
             first = root not in self._primed
             diagnostics = tuple(index.diagnostics)
+            # Runs travel as plain tuples (``RunInfo.row``): 10,000 RunInfo
+            # objects queued for the GUI thread would set off a full
+            # garbage collection, which holds the GIL.
             if first:
-                runs = tuple(index.runs())
+                runs = index.run_rows()
                 removed = ()
             else:
                 if update.empty and diagnostics == \
                         self._root_diagnostics.get(root):
                     return
-                runs = tuple(r for r in (index.run(name) for name in
-                                         update.added + update.changed)
-                             if r is not None)
+                runs = index.run_rows(update.added + update.changed)
                 removed = tuple(update.removed)
-            run_count = len(index.runs())
+            run_count = len(index)
         except Exception as error:  # bad input must never reach a traceback
             logger.exception("Refreshing %s failed", root)
             self.sig_batch.emit(RootBatch(

@@ -7,7 +7,7 @@ from log_helpers import writers
 
 from spyder_tblogs.logs import LogIndex, find_log_roots
 from spyder_tblogs.logs import discovery as discovery_module
-from spyder_tblogs.logs.discovery import discover_runs
+from spyder_tblogs.logs.discovery import discover_runs, iter_files
 
 
 def test_runs_are_named_like_tensorboard(tmp_path):
@@ -20,10 +20,15 @@ def test_runs_are_named_like_tensorboard(tmp_path):
     (tmp_path / "c" / "notes.txt").write_text("not an event file")
     found = discover_runs(str(tmp_path))
     assert sorted(found.runs) == [".", "a/b", "c"]
-    assert found.runs["a/b"].path == str(tmp_path / "a" / "b")
-    assert [name for name, _, _ in found.runs["c"].files] == [
-        os.path.basename(path) for path in os.listdir(tmp_path / "c")
-        if "tfevents" in path]
+    assert found.paths["a/b"] == str(tmp_path / "a" / "b")
+    run_path, files = found.paths["c"], list(iter_files(found.runs["c"]))
+    assert [file[0] for file in files] == sorted(
+        name for name in os.listdir(tmp_path / "c") if "tfevents" in name)
+    for name, path, size, mtime, device, inode in files:
+        info = os.stat(path)
+        assert path == os.path.join(run_path, name)
+        assert (size, mtime, device, inode) == (
+            info.st_size, info.st_mtime, info.st_dev, info.st_ino)
 
 
 def test_symlinked_runs_are_followed_but_loops_are_not(tmp_path):

@@ -1,5 +1,6 @@
 """LogIndex: incremental reading, damaged files and their diagnostics."""
 
+import gc
 import os
 import shutil
 import time
@@ -10,6 +11,8 @@ from log_helpers import event_files, make_old, writers
 from spyder_tblogs.logs import LogIndex
 from spyder_tblogs.logs import index as index_module
 from spyder_tblogs.logs.diagnostics import CODES, STALE_AFTER_SECONDS
+from spyder_tblogs.logs.discovery import discover_runs
+from spyder_tblogs.logs.info import RunInfo
 from spyder_tblogs.logs.reader import SERIES_POINTS
 from spyder_tblogs.logs.records import read_records
 
@@ -407,12 +410,15 @@ def test_quiet_refreshes_publish_nothing_until_a_file_ages(tmp_path,
     target.write_bytes(open(source, "rb").read()[:-3])   # a partial tail
     index = LogIndex(str(logs), workers=1)
     assert set(index.refresh().added) == {"done", "run"}
-    snapshots = {run.name: run for run in index.runs()}
+    snapshots = {row[0]: row for row in index.run_rows()}
+    assert [RunInfo.from_row(row) for row in snapshots.values()] == list(
+        index.runs())
 
     # Nothing changed: nothing published, the same snapshot objects kept.
     for _ in range(2):
         assert index.refresh().empty
-        assert all(index.run(name) is run for name, run in snapshots.items())
+        assert all(index.run_rows([name])[0] is row
+                   for name, row in snapshots.items())
 
     # Time alone turns the partial tail into a truncated record.
     real_time = time.time
@@ -421,7 +427,7 @@ def test_quiet_refreshes_publish_nothing_until_a_file_ages(tmp_path,
     update = index.refresh()
     assert update.changed == ("run",)
     assert "truncated-record" in _codes(index.run("run"))
-    assert index.run("done") is snapshots["done"]
+    assert index.run_rows(["done"])[0] is snapshots["done"]
     assert index.refresh().empty
 
     # A log directory that went away and came back, files untouched.
@@ -430,3 +436,45 @@ def test_quiet_refreshes_publish_nothing_until_a_file_ages(tmp_path,
     assert set(index.refresh().removed) == {"done", "run"}
     moved.rename(logs)
     assert set(index.refresh().added) == {"done", "run"}
+
+
+def test_kept_runs_cost_the_garbage_collector_nothing(tmp_path):
+    # With 10,000 runs listed, containers per run made every full
+    # collection (which holds the GIL) freeze the GUI. Runs, file states at
+    # rest and discovery results are flat tuples of plain values, which the
+    # collector stops tracking the first time it meets them.
+    logs = tmp_path / "logs"
+    for number in range(60):
+        writers.write_tensorboard_events(str(logs / f"exp{number % 3}" /
+                                             f"run{number}"), steps=4)
+    warm_up = LogIndex(str(logs), workers=1)    # imports, caches
+    warm_up.refresh()
+    del warm_up
+    gc.collect()
+    before = len(gc.get_objects())
+
+    index = LogIndex(str(logs), workers=1)
+    index.refresh()
+    found = discover_runs(str(logs))
+    rows = index.run_rows()
+    gc.collect(0)   # the youngest generation only
+    assert len(rows) == 60 and not any(gc.is_tracked(row) for row in rows)
+    assert not any(gc.is_tracked(files) for files in found.runs.values())
+    assert [RunInfo.from_row(row) for row in rows] == list(index.runs())
+    assert all(RunInfo.from_row(row).row == row for row in rows)
+    del found, rows
+    index.refresh()     # a poll that finds nothing new
+    gc.collect()
+    assert len(gc.get_objects()) - before < 30     # not one per run
+
+    # Still true of runs that changed, except for the Diagnostic objects
+    # of a run with a problem: a restart that wrote a second file.
+    writers.write_tensorboard_events(str(logs / "exp0" / "run0"), steps=20,
+                                     start_step=4)
+    writers.write_tensorboard_events(str(logs / "exp0" / "run3"), steps=4)
+    assert index.refresh().changed == ("exp0/run0", "exp0/run3")
+    gc.collect(0)
+    tracked = [RunInfo.from_row(row) for row in index.run_rows()
+               if gc.is_tracked(row)]
+    assert [run.name for run in tracked] == ["exp0/run0", "exp0/run3"]
+    assert all(run.diagnostics for run in tracked)

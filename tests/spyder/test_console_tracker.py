@@ -14,6 +14,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from types import SimpleNamespace
 
 import psutil
 import pytest
@@ -24,7 +25,7 @@ from spyder_tblogs.logs.ownership import (
     OWNED_BY_PID, OWNED_BY_TIMING, STATE_DEBUGGING, STATE_IDLE,
     STATE_RUNNING, ConsoleFollower, cwd_log_roots, flush_hint, last_written,
     run_ownership, runs_owned_by)
-from spyder_tblogs.spyder.console import ConsoleTracker
+from spyder_tblogs.spyder.console import ConsoleTracker, _ShellWatcher
 
 # Generous: the suite shares two cores with other test runs.
 SHELL_TIMEOUT = 120000    # ms: a kernel start
@@ -199,7 +200,9 @@ def test_tracker_reports_the_kernel_seen_from_inside(
     kernel_pid = int(pid_file.read_text())
 
     assert tracker.shellwidget is shell
-    assert tracker.kernel_pid == kernel_pid
+    # Looked up in a thread: known once the lookup is back.
+    qtbot.waitUntil(lambda: tracker.kernel_pid == kernel_pid,
+                    timeout=EVAL_TIMEOUT)
     assert tracker.kernel_pid != os.getpid()
     assert tracker.kernel_host == socket.gethostname()
     assert tracker.kernel_started_at == pytest.approx(
@@ -328,6 +331,8 @@ def test_tensorboardx_run_in_console_is_owned_by_timing(shell, tracker,
     index.refresh()
     run = index.run("tbx_run")
     assert run.files[0].pid is None
+    qtbot.waitUntil(lambda: tracker.identity() is not None,
+                    timeout=EVAL_TIMEOUT)
     owned = runs_owned_by(index.runs(), tracker.identity())
     assert owned["tbx_run"].method == OWNED_BY_TIMING
     assert "tensorboardX" in owned["tbx_run"].reason
@@ -343,6 +348,8 @@ def kernel_pid_from_inside(qtbot, shell, tmp_path, name="pid.txt"):
 
 def test_new_console_and_back(main_window, shell, tracker, qtbot, tmp_path):
     ipyconsole = main_window.ipyconsole
+    qtbot.waitUntil(lambda: tracker.kernel_pid is not None,
+                    timeout=EVAL_TIMEOUT)
     first_name, first_pid = tracker.console_name, tracker.kernel_pid
 
     with qtbot.waitSignal(tracker.sig_console_changed, timeout=EVAL_TIMEOUT):
@@ -355,7 +362,9 @@ def test_new_console_and_back(main_window, shell, tracker, qtbot, tmp_path):
     assert tracker.shellwidget is new_shell
     assert tracker.console_name == new_client.get_name() != first_name
     new_pid = kernel_pid_from_inside(qtbot, new_shell, tmp_path)
-    assert tracker.kernel_pid == new_pid != first_pid
+    qtbot.waitUntil(lambda: tracker.kernel_pid == new_pid,
+                    timeout=EVAL_TIMEOUT)
+    assert new_pid != first_pid
     assert tracker.state == STATE_IDLE
 
     # Closing it brings the first console back, and its kernel ends.
@@ -375,7 +384,8 @@ def test_new_console_and_back(main_window, shell, tracker, qtbot, tmp_path):
 def test_kernel_restart_gives_a_new_identity(main_window, shell, tracker,
                                              qtbot, tmp_path):
     old_pid = kernel_pid_from_inside(qtbot, shell, tmp_path, "old.txt")
-    assert tracker.kernel_pid == old_pid
+    qtbot.waitUntil(lambda: tracker.kernel_pid == old_pid,
+                    timeout=EVAL_TIMEOUT)
 
     with qtbot.waitSignal(tracker.sig_console_changed,
                           timeout=SHELL_TIMEOUT):
@@ -394,3 +404,28 @@ def test_kernel_restart_gives_a_new_identity(main_window, shell, tracker,
         psutil.Process(new_pid).create_time())
     # The restarted kernel's history starts with the code just run.
     assert len(identity.busy_intervals) == 1
+
+
+def test_kernel_of_a_console_without_manager_is_found_off_the_gui_thread(
+        qtbot, tmp_path):
+    # A console connected to an existing kernel has no kernel manager: the
+    # kernel is the process started with its connection file, found by
+    # reading the process table (slow), in a thread. Spyder's dialog for
+    # such a console cannot be driven here; the shell widget is reduced to
+    # the attributes the tracker reads.
+    connection_file = tmp_path / "kernel-tblogs-test.json"
+    kernel = subprocess.Popen([sys.executable, "-c",
+                               "import time; time.sleep(120)",
+                               str(connection_file)])
+    try:
+        handler = SimpleNamespace(connection_file=str(connection_file),
+                                  kernel_manager=None)
+        watcher = _ShellWatcher(SimpleNamespace(kernel_handler=handler))
+        with qtbot.waitSignal(watcher.sig_kernel_changed, timeout=EVAL_TIMEOUT):
+            assert watcher.kernel_process() == (None, None)
+        pid, started = watcher.kernel_process()
+        assert pid == kernel.pid
+        assert started == pytest.approx(psutil.Process(kernel.pid).create_time())
+    finally:
+        kernel.kill()
+        kernel.wait()

@@ -306,6 +306,7 @@ def test_pane_follows_the_console(main_window, tblogs_pane, shell, places,
     qtbot.waitUntil(lambda: pane.current_node() is run_node(
         pane, logs, "console_run"), timeout=WAIT_MS)
     node = pane.current_node()
+    qtbot.waitUntil(lambda: tracker.kernel_pid is not None, timeout=WAIT_MS)
     kernel_pid = tracker.kernel_pid
     assert node.run.files[0].pid == kernel_pid
     qtbot.waitUntil(lambda: cell(pane, node, pane.console_column) ==

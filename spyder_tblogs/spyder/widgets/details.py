@@ -186,7 +186,7 @@ def node_html(node) -> str:
         return root_html(node)
     if node.kind == NodeKind.File:
         return file_html(node.file)
-    if node.run is not None:
+    if node.is_run:
         return run_html(node)
     return folder_html(node)
 

@@ -31,6 +31,7 @@ from spyder.api.config.decorators import on_conf_change
 from spyder.api.translations import _
 from spyder.api.widgets.main_widget import PluginMainWidget
 
+from spyder_tblogs.logs.info import RunInfo
 from spyder_tblogs.logs.ownership import (
     STATE_DEBUGGING, STATE_IDLE, STATE_NONE, STATE_RUNNING, ConsoleFollower,
     flush_hint, run_ownership, state_label)
@@ -81,6 +82,10 @@ WORKDIR_ROOT_TOOLTIP = _(
 # A folder or log directory previews at most this many of its runs: more
 # lines in one small chart are unreadable.
 MAX_PREVIEW_RUNS = 8
+# Console verdicts kept for painted rows: many screens' worth. Scrolling
+# through 10,000 runs must not leave 10,000 verdicts (several objects each)
+# for every full garbage collection to walk.
+OWNERSHIP_CACHE_SIZE = 2000
 
 
 class LogTreeView(QTreeView):
@@ -151,7 +156,7 @@ class TBLogsWidget(PluginMainWidget):
         self._confirmed_hosts = set()  # non-loopback hosts the user allowed
         self._watching = True
         # Console following: identity of the current kernel, and per run
-        # directory the (RunInfo, RunOwnership) computed for it, lazily
+        # directory the (run row, RunOwnership) computed for it, lazily
         # (only rows that are painted) and dropped when the kernel changes.
         self._kernel = None
         self._console_cwd = None
@@ -565,7 +570,8 @@ class TBLogsWidget(PluginMainWidget):
             self.model.apply_batch(batch)
             applied = True
             if self._following and batch.runs:
-                self._follow(batch.root, batch.runs)
+                self._follow(batch.root, [RunInfo.from_row(row)
+                                          for row in batch.runs])
             if time.perf_counter() - started > APPLY_BUDGET_SECONDS:
                 break
         if self._pending_batches:
@@ -658,7 +664,7 @@ class TBLogsWidget(PluginMainWidget):
         node = self.current_node()
         state = None
         if node is not None:
-            state = (id(node), id(node.run), id(node.file),
+            state = (id(node), node.run_row, id(node.file),
                      node.diagnostics, node.run_count, node.message,
                      len(node.children))
         if not force and node is self._details_node and \
@@ -716,14 +722,17 @@ class TBLogsWidget(PluginMainWidget):
         RunOwnership or None
             None for nodes without a run.
         """
-        run = getattr(node, "run", None)
-        if run is None or node.kind == NodeKind.File:
+        row = getattr(node, "run_row", None)
+        if row is None or node.kind == NodeKind.File:
             return None
-        cached = self._ownership.get(run.path)
-        if cached is not None and cached[0] is run:
+        path = node.path
+        cached = self._ownership.get(path)
+        if cached is not None and cached[0] is row:
             return cached[1]
-        verdict = run_ownership(run, self._kernel)
-        self._ownership[run.path] = (run, verdict)
+        verdict = run_ownership(node.run, self._kernel)
+        if len(self._ownership) >= OWNERSHIP_CACHE_SIZE:
+            self._ownership.clear()
+        self._ownership[path] = (row, verdict)
         return verdict
 
     def console_tooltip(self, node) -> str:
@@ -874,7 +883,7 @@ class TBLogsWidget(PluginMainWidget):
         for node in nodes:
             if node.kind == NodeKind.File:
                 node = node.run_node() or node.parent
-            if node.kind == NodeKind.Path and node.run is not None:
+            if node.kind == NodeKind.Path and node.is_run:
                 found = [node.run]
             else:
                 found = [run_node.run for run_node in
@@ -888,7 +897,8 @@ class TBLogsWidget(PluginMainWidget):
     def _update_previews(self, *_selection):
         node = self.current_node()
         runs = self.preview_runs()
-        key = tuple(id(run) for run in runs)
+        # RunInfo objects are made on demand: compare what they hold.
+        key = tuple(run.row for run in runs)
         if key == self._preview_key:
             return
         self._preview_key = key
@@ -916,8 +926,10 @@ class TBLogsWidget(PluginMainWidget):
         node = self.current_node()
         if node is None:
             return
+        # An event file's row shows its run directory: known from the row,
+        # without a file-system call on the GUI thread.
         path = node.path
-        if not os.path.isdir(path):
+        if node.kind == NodeKind.File:
             path = os.path.dirname(path)
         self.sig_show_in_files_requested.emit(path)
 
