@@ -6,7 +6,7 @@ between two ticks while the pane
 1. indexes the ~230 MB corpus (``bench/corpus.py``, scale 1) from scratch,
 2. lists 10,000 runs (the discovery tree): first load, then scrolling
    through all of them with every folder expanded, then idle polling
-   refreshes of the 10,000 runs.
+   refreshes of the 10,000 runs, then *Follow console* turned on.
 
 Everything else (discovery, reading, parsing) runs in the pane's worker
 thread, exactly as inside Spyder; the figure is what a user would feel as a
@@ -288,6 +288,14 @@ def measure_many_runs(app, panes, runs):
     meter.start()
     seconds = spin(app, seconds=10.0)
     results["idle polling"] = dict(meter.stop(), seconds=seconds)
+
+    # Follow console turned on: every run's files are remembered and the
+    # console's latest run looked for.
+    meter.start()
+    pane.set_follow_console(True)
+    seconds = spin(app, seconds=1.0)
+    results["Follow console on"] = dict(meter.stop(), seconds=seconds)
+    pane.set_follow_console(False)
     panes.done(pane)
     return results
 

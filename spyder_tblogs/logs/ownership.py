@@ -34,8 +34,12 @@ import math
 import os
 import socket
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Iterable, Sequence
+
+from spyder_tblogs.logs.info import (
+    FILE_FIELD_COUNT, RUN_FILE_COUNT, RUN_FILES, EventFileInfo, RunInfo,
+)
 
 # Writers flush what they buffered at least this often (seconds), and keep up
 # to this many events in memory before that:
@@ -451,6 +455,22 @@ class ConsoleFollower:
             self._seen_files.update(self._paths(run))
         return self._newest(runs, kernel)
 
+    def start_rows(self, rows: Iterable[tuple],
+                   kernel: KernelIdentity | None) -> str | None:
+        """:meth:`start` for runs given as ``RunInfo.row`` (as the pane
+        keeps them).
+
+        Only runs that may be the kernel's become RunInfo objects and get a
+        verdict: turning *Follow console* on with 10,000 runs listed then
+        costs the GUI thread milliseconds, not a visible freeze.
+        """
+        candidates = []
+        for row in rows:
+            self._seen_files.update(_row_field(row, _PATH))
+            if _may_be_owned(row, kernel):
+                candidates.append(RunInfo.from_row(row))
+        return self._newest(candidates, kernel)
+
     def update(self, runs: Iterable, kernel: KernelIdentity | None,
                ) -> str | None:
         """Run to select after a refresh of one root, or None.
@@ -491,6 +511,43 @@ class ConsoleFollower:
             if best_name is None or moment > best_time:
                 best_name, best_time = verdict.run, moment
         return best_name
+
+
+# Positions of EventFileInfo fields, laid file after file in ``RunInfo.row``.
+_PATH, _PID, _CREATED, _FIRST_WALL_TIME = (
+    [item.name for item in fields(EventFileInfo)].index(name)
+    for name in ("path", "pid", "created", "first_wall_time"))
+
+
+def _row_field(row, position):
+    """One EventFileInfo field of every file of a run given as its row."""
+    return row[RUN_FILES + position:
+               RUN_FILES + row[RUN_FILE_COUNT] * FILE_FIELD_COUNT:
+               FILE_FIELD_COUNT]
+
+
+def _may_be_owned(row, kernel, slack=TIMING_SLACK_SECONDS):
+    """Whether :func:`run_ownership` could find the run ``kernel``'s.
+
+    A necessary condition of :func:`file_ownership` for one of its files,
+    read from the row alone: the kernel's pid in the file name, or no pid
+    and a creation at or after the kernel's start.
+    """
+    if kernel is None:
+        return False
+    for pid, created, first_wall_time in zip(
+            _row_field(row, _PID), _row_field(row, _CREATED),
+            _row_field(row, _FIRST_WALL_TIME)):
+        if pid is not None:
+            if pid == kernel.pid:
+                return True
+            continue
+        if created is None:
+            created = first_wall_time
+        if (created is not None and kernel.started_at is not None
+                and created >= kernel.started_at - slack):
+            return True
+    return False
 
 
 class _RunFiles:

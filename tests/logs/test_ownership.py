@@ -371,3 +371,38 @@ def test_cwd_scan_survives_symlink_loops_and_skips_venvs(tmp_path):
 
     write_with_tensorboard(cwd / "a" / "run", range(1))
     assert cwd_log_roots(str(cwd), []) == (str(cwd),)
+
+
+@pytest.mark.skipif(LogIndex is None, reason="needs the index")
+def test_follower_starts_from_the_panes_rows_as_from_runs(tmp_path):
+    # The pane hands its runs over as rows; only those that may be the
+    # kernel's become RunInfo objects. The choice must not change.
+    busy_from = time.time()
+    write_with_tensorboard(tmp_path / "mine", range(2))
+    time.sleep(1.1)  # distinct creation second in the file names
+    write_with_tensorboardx(tmp_path / "mine_tbx", range(2))
+    busy_until = time.time()
+    write_in_subprocess(tmp_path / "theirs")
+    index = LogIndex(str(tmp_path))
+    index.refresh()
+    busy = this_process_identity(busy_intervals=((busy_from, busy_until),))
+    expected = {"busy": "mine_tbx", "idle": "mine", "none": None}
+    followers = {}
+    for label, kernel in (("busy", busy), ("idle", this_process_identity()),
+                          ("none", None)):
+        from_runs, from_rows = ConsoleFollower(), ConsoleFollower()
+        chosen = from_rows.start_rows(index.run_rows(), kernel)
+        assert chosen == from_runs.start(index.runs(), kernel)
+        assert chosen == expected[label]
+        followers[label] = from_rows
+
+    # Started from rows, it remembers every file: only a new one is news.
+    follower = followers["idle"]
+    kernel = this_process_identity()
+    index.refresh()
+    assert follower.update(index.runs(), kernel) is None
+    time.sleep(1.1)
+    write_with_tensorboard(tmp_path / "later", range(1))
+    index.refresh()
+    assert follower.update(index.runs(), kernel) == "later"
+    assert follower.update(index.runs(), kernel) is None

@@ -809,13 +809,17 @@ class TBLogsWidget(PluginMainWidget):
 
     def set_follow_console(self, follow: bool):
         """Turn *Follow console* on or off."""
-        self._following = bool(follow)
-        self.follower.reset()
-        if self._following:
-            self._start_following()
+        follow = bool(follow)
         if hasattr(self, "follow_action") and \
-                self.follow_action.isChecked() != self._following:
-            self.follow_action.setChecked(self._following)
+                self.follow_action.isChecked() != follow:
+            # Its toggled signal calls back here with the same value.
+            self.follow_action.setChecked(follow)
+        if follow == self._following:
+            return
+        self._following = follow
+        self.follower.reset()
+        if follow:
+            self._start_following()
 
     def is_following(self) -> bool:
         """Whether *Follow console* is on."""
@@ -827,8 +831,8 @@ class TBLogsWidget(PluginMainWidget):
         self._followed_created = None
         best, best_created = None, None
         for root in self.model.root_nodes():
-            runs = [node.run for node in self.model.iter_runs(root)]
-            name = self.follower.start(runs, self._kernel)
+            rows = [node.run_row for node in self.model.iter_runs(root)]
+            name = self.follower.start_rows(rows, self._kernel)
             node = self.model.find_run(root.root_path, name) if name else None
             if node is None:
                 continue
