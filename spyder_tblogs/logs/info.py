@@ -11,7 +11,7 @@ from spyder_tblogs.logs.diagnostics import Diagnostic  # noqa: F401
 __all__ = ["EventFileInfo", "TagInfo", "RunInfo", "IndexUpdate",
            "pack_series", "RUN_NAME", "RUN_PATH", "RUN_DIAGNOSTICS",
            "RUN_LAST_MODIFIED", "RUN_FILE_COUNT", "RUN_FILES",
-           "FILE_FIELD_COUNT", "TAG_FIELD_COUNT"]
+           "FILE_FIELDS", "FILE_FIELD_COUNT", "TAG_FIELD_COUNT", "file_values"]
 
 # Positions in ``RunInfo.row``; the files' fields start at RUN_FILES.
 (RUN_NAME, RUN_PATH, RUN_DIAGNOSTICS, RUN_LAST_MODIFIED, RUN_FILE_COUNT,
@@ -91,8 +91,28 @@ class EventFileInfo:
         }
 
 
-_FILE_FIELDS = tuple(item.name for item in fields(EventFileInfo))
-FILE_FIELD_COUNT = len(_FILE_FIELDS)
+# EventFileInfo's field names, in order (how files are laid in RunInfo.row).
+FILE_FIELDS = tuple(item.name for item in fields(EventFileInfo))
+FILE_FIELD_COUNT = len(FILE_FIELDS)
+
+
+def file_values(row, position):
+    """One field of every file of a run given as :attr:`RunInfo.row`.
+
+    Parameters
+    ----------
+    row : tuple
+    position : int
+        Position of the field in :data:`FILE_FIELDS`.
+
+    Returns
+    -------
+    tuple
+        The field's values, file by file, without building the files.
+    """
+    return row[RUN_FILES + position:
+               RUN_FILES + row[RUN_FILE_COUNT] * FILE_FIELD_COUNT:
+               FILE_FIELD_COUNT]
 
 
 @dataclass(frozen=True)
@@ -293,7 +313,7 @@ def _chunks(values, size):
 
 
 def _file_row(info):
-    return tuple(getattr(info, name) for name in _FILE_FIELDS)
+    return tuple(getattr(info, name) for name in FILE_FIELDS)
 
 
 def _tag_row(info):

@@ -34,12 +34,10 @@ import math
 import os
 import socket
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from spyder_tblogs.logs.info import (
-    FILE_FIELD_COUNT, RUN_FILE_COUNT, RUN_FILES, EventFileInfo, RunInfo,
-)
+from spyder_tblogs.logs.info import FILE_FIELDS, RunInfo, file_values
 
 # Writers flush what they buffered at least this often (seconds), and keep up
 # to this many events in memory before that:
@@ -466,7 +464,7 @@ class ConsoleFollower:
         """
         candidates = []
         for row in rows:
-            self._seen_files.update(_row_field(row, _PATH))
+            self._seen_files.update(file_values(row, _PATH))
             if _may_be_owned(row, kernel):
                 candidates.append(RunInfo.from_row(row))
         return self._newest(candidates, kernel)
@@ -513,17 +511,10 @@ class ConsoleFollower:
         return best_name
 
 
-# Positions of EventFileInfo fields, laid file after file in ``RunInfo.row``.
+# Positions of EventFileInfo fields (see ``file_values``).
 _PATH, _PID, _CREATED, _FIRST_WALL_TIME = (
-    [item.name for item in fields(EventFileInfo)].index(name)
+    FILE_FIELDS.index(name)
     for name in ("path", "pid", "created", "first_wall_time"))
-
-
-def _row_field(row, position):
-    """One EventFileInfo field of every file of a run given as its row."""
-    return row[RUN_FILES + position:
-               RUN_FILES + row[RUN_FILE_COUNT] * FILE_FIELD_COUNT:
-               FILE_FIELD_COUNT]
 
 
 def _may_be_owned(row, kernel, slack=TIMING_SLACK_SECONDS):
@@ -536,8 +527,8 @@ def _may_be_owned(row, kernel, slack=TIMING_SLACK_SECONDS):
     if kernel is None:
         return False
     for pid, created, first_wall_time in zip(
-            _row_field(row, _PID), _row_field(row, _CREATED),
-            _row_field(row, _FIRST_WALL_TIME)):
+            file_values(row, _PID), file_values(row, _CREATED),
+            file_values(row, _FIRST_WALL_TIME)):
         if pid is not None:
             if pid == kernel.pid:
                 return True

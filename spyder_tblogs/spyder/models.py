@@ -14,7 +14,7 @@ from __future__ import annotations
 import bisect
 import os
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 from qtpy.QtCore import QAbstractItemModel, QModelIndex, Qt
@@ -23,8 +23,8 @@ from qtpy.QtWidgets import QApplication, QStyle
 from spyder.api.translations import _
 
 from spyder_tblogs.logs.info import (
-    FILE_FIELD_COUNT, RUN_DIAGNOSTICS, RUN_FILE_COUNT, RUN_FILES,
-    RUN_LAST_MODIFIED, RUN_NAME, RUN_PATH, EventFileInfo, RunInfo,
+    FILE_FIELDS, RUN_DIAGNOSTICS, RUN_FILE_COUNT, RUN_LAST_MODIFIED, RUN_NAME,
+    RUN_PATH, RunInfo, file_values,
 )
 
 # A run whose newest event file changed less than this many seconds ago is
@@ -125,11 +125,9 @@ class NodeKind:
 
 
 _NO_CHILDREN = ()
-# Positions of a file's fields among those of EventFileInfo (laid file
-# after file in ``RunInfo.row``).
+# Positions of EventFileInfo fields (see ``file_values``).
 _SIZE, _EVENTS, _LAST_STEP = (
-    [item.name for item in fields(EventFileInfo)].index(name)
-    for name in ("size", "events", "last_step"))
+    FILE_FIELDS.index(name) for name in ("size", "events", "last_step"))
 
 
 class TreeNode:
@@ -194,7 +192,7 @@ class TreeNode:
             return self.file.last_step
         if self.run_row is None:
             return None
-        steps = [step for step in _file_field(self.run_row, _LAST_STEP)
+        steps = [step for step in file_values(self.run_row, _LAST_STEP)
                  if step is not None]
         return max(steps) if steps else None
 
@@ -205,7 +203,7 @@ class TreeNode:
             return self.file.events
         if self.run_row is None:
             return None
-        return sum(_file_field(self.run_row, _EVENTS))
+        return sum(file_values(self.run_row, _EVENTS))
 
     @property
     def size(self) -> Optional[int]:
@@ -214,7 +212,7 @@ class TreeNode:
             return self.file.size
         if self.run_row is None:
             return None
-        return sum(_file_field(self.run_row, _SIZE))
+        return sum(file_values(self.run_row, _SIZE))
 
     @property
     def modified(self) -> Optional[float]:
@@ -242,7 +240,7 @@ class TreeNode:
         if self.run_row is None or not self.run_row[RUN_FILE_COUNT]:
             return
         files = []
-        for info in _file_infos(self.run_row):
+        for info in self.run.files:
             child = TreeNode(NodeKind.File, info.name, self)
             child.run_name = self.run_name
             child.attached = self.attached
@@ -307,19 +305,6 @@ def _set_run(node: TreeNode, row) -> None:
     node.run_row = row
     node.diagnostics = () if row is None else row[RUN_DIAGNOSTICS]
 
-
-def _file_infos(row):
-    """The EventFileInfo objects of a run given as ``RunInfo.row``."""
-    end = RUN_FILES + row[RUN_FILE_COUNT] * FILE_FIELD_COUNT
-    return [EventFileInfo(*row[start:start + FILE_FIELD_COUNT])
-            for start in range(RUN_FILES, end, FILE_FIELD_COUNT)]
-
-
-def _file_field(row, position):
-    """One field of every file of a run given as ``RunInfo.row``."""
-    return row[RUN_FILES + position:
-               RUN_FILES + row[RUN_FILE_COUNT] * FILE_FIELD_COUNT:
-               FILE_FIELD_COUNT]
 
 
 def _set_file(node: TreeNode, info) -> None:
@@ -808,7 +793,7 @@ class LogTreeModel(QAbstractItemModel):
                 node = child
             _set_run(node, run)
             if node.files_loaded:
-                self._sync_files(node, _file_infos(run))
+                self._sync_files(node, RunInfo.from_row(run).files)
             if node.attached:
                 changed.setdefault(id(node.parent), (node.parent, set())
                                    )[1].add(self._row_of(node))
