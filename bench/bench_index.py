@@ -563,6 +563,16 @@ def bench_discovery(args, summary):
                                                    fmt_seconds(tb_notf.seconds)),
                     "%s faster" % _fmt_ratio(slowest_ratio), "faster than TensorBoard",
                     verdict(None if slowest_ratio is None else slowest_ratio > 1.0)])
+    # What the pane's worker does every poll of a tree too large to watch:
+    # directories that did not change are not listed again.
+    poll = _full.last("idle_refresh_seconds") if _full.ok else None
+    summary.append(["A poll of those runs (refresh, nothing new)",
+                    "%s (a fresh discovery: %s)" % (fmt_seconds(poll),
+                                                    fmt_seconds(ours.seconds)),
+                    "%s of a fresh discovery" % _fmt_ratio(
+                        None if poll is None or not ours.seconds
+                        else poll / ours.seconds),
+                    "(no target)", "info"])
 
 
 def main(argv=None):

@@ -11,6 +11,7 @@ and skipped. Unreadable directories are reported, never raised.
 
 import os
 import stat as stat_module
+import time
 from dataclasses import dataclass, field
 
 from spyder_tblogs.logs.filenames import is_event_file_name
@@ -59,6 +60,9 @@ class Discovery:
         ``(path, reason)`` of directories or files that could not be read.
     loops : list of (str, str)
         ``(link path, target)`` of symlinks that lead back to an ancestor.
+    listings : dict
+        Directory path -> what it held, for the next walk (``previous``
+        of :func:`discover_runs`).
 
     Notes
     -----
@@ -75,6 +79,7 @@ class Discovery:
     paths: dict = field(default_factory=dict)
     unreadable: list = field(default_factory=list)
     loops: list = field(default_factory=list)
+    listings: dict = field(default_factory=dict)
 
 
 def _reason(error):
@@ -85,13 +90,17 @@ def _reason(error):
     return error.strerror or str(error)
 
 
-def discover_runs(logdir):
+def discover_runs(logdir, previous=None):
     """Walk ``logdir`` and return its runs and the problems met.
 
     Parameters
     ----------
     logdir : str
         Absolute path of the log directory (must exist; the caller checks).
+    previous : dict, optional
+        :attr:`Discovery.listings` of the last walk of the same directory:
+        a directory that has not changed since is not listed again (see
+        ``_trusted``), only its event files and subdirectories are stat'ed.
 
     Returns
     -------
@@ -106,72 +115,137 @@ def discover_runs(logdir):
     # Ancestors of the directory being listed, by (st_dev, st_ino) of their
     # real paths: meeting one again through a link is a loop.
     ancestors = {(top.st_dev, top.st_ino)}
-    _walk(logdir, ".", top.st_dev, ancestors, 0, result)
+    walk = _Walk(result, previous or {}, time.time_ns())
+    walk.directory(logdir, ".", top, ancestors, 0)
     return result
 
 
-def _walk(path, name, device, ancestors, depth, result):
-    try:
-        entries = os.scandir(path)
-    except OSError as error:
-        result.unreadable.append((path, _reason(error)))
-        return
-    files = None
-    subdirs = []
-    with entries:
+# A directory's listing is taken again when it is older than this, whatever
+# the directory's times say: the last resort against a file system whose
+# clock or timestamps cannot be trusted.
+LISTING_MAX_AGE_NS = 30 * 10**9
+# ... or when it was taken less than this after the directory last changed:
+# on file systems with coarse timestamps (FAT: 2 s) an entry added later in
+# the same tick leaves the directory's times as they were.
+LISTING_SETTLE_NS = 3 * 10**9
+_SEPARATOR = "\0"      # never in a file name
+
+
+class _Walk:
+    """One walk of a log directory, reusing the listings of the last one.
+
+    A listing is ``(st_dev, st_ino, st_mtime_ns, st_ctime_ns, taken at,
+    event file names, subdirectory names)``, the names joined by NUL: a
+    flat tuple of plain values that the garbage collector skips.
+    """
+
+    def __init__(self, result, previous, now_ns):
+        self.result = result
+        self.previous = previous
+        self.now_ns = now_ns
+
+    def directory(self, path, name, info, ancestors, depth):
+        result = self.result
+        listing = self.previous.get(path)
+        if listing is None or not _trusted(listing, info, self.now_ns):
+            listing = self._list(path, info)
+            if listing is None:
+                return
+        result.listings[path] = listing
+        # os.path.join, without its cost per call (30,000 calls a poll).
+        prefix = path if path.endswith(os.sep) else path + os.sep
+        files = []
+        for file_name in _names(listing[5]):
+            file_path = prefix + file_name
+            try:
+                file_info = os.stat(file_path)
+            except FileNotFoundError:
+                continue    # removed since it was listed
+            except OSError as error:
+                result.unreadable.append((file_path, _reason(error)))
+                continue
+            if stat_module.S_ISREG(file_info.st_mode):
+                files.append((file_name, file_path, file_info.st_size,
+                              file_info.st_mtime, file_info.st_dev,
+                              file_info.st_ino))
+        if files:
+            result.runs[name] = tuple(value for file in files
+                                      for value in file)
+            result.paths[name] = path
+        if depth >= MAX_DEPTH:
+            return
+        for entry_name in _names(listing[6]):
+            child_path = prefix + entry_name
+            child_name = entry_name if name == "." else name + "/" + entry_name
+            try:
+                child_info = os.lstat(child_path)
+                if stat_module.S_ISLNK(child_info.st_mode):
+                    child_info = os.stat(child_path)
+            except FileNotFoundError:
+                continue    # removed since it was listed, or a dangling link
+            except OSError as error:
+                result.unreadable.append((child_path, _reason(error)))
+                continue
+            if not stat_module.S_ISDIR(child_info.st_mode):
+                continue
+            key = (child_info.st_dev, child_info.st_ino)
+            if key in ancestors:
+                result.loops.append((child_path, os.path.realpath(child_path)))
+                continue
+            ancestors.add(key)
+            self.directory(child_path, child_name, child_info, ancestors,
+                           depth + 1)
+            ancestors.discard(key)
+
+    def _list(self, path, info):
+        """List ``path`` now; None (and a problem reported) if unreadable."""
+        unreadable = self.result.unreadable
+        event_names = []
+        subdir_names = []
+        taken_ns = self.now_ns
         try:
-            for entry in entries:
-                entry_name = entry.name
-                try:
-                    if "tfevents" in entry_name:
-                        if not is_event_file_name(entry_name):
-                            continue
-                        if entry.is_file():
-                            info = entry.stat()
-                            if files is None:
-                                files = []
-                            files.append((entry_name, entry.path,
-                                          info.st_size, info.st_mtime,
-                                          info.st_dev, info.st_ino))
-                            continue
-                    if entry.is_dir():
-                        subdirs.append(entry)
-                except FileNotFoundError:
-                    continue    # removed while we were listing
-                except OSError as error:
-                    result.unreadable.append((entry.path, _reason(error)))
+            entries = os.scandir(path)
         except OSError as error:
-            result.unreadable.append((path, _reason(error)))
-    if files is not None:
-        files.sort()
-        result.runs[name] = tuple(value for file in files for value in file)
-        result.paths[name] = path
-    if depth >= MAX_DEPTH:
-        return
-    for entry in subdirs:
-        child_name = entry.name if name == "." else name + "/" + entry.name
-        try:
-            if entry.is_symlink():
-                info = os.stat(entry.path)
-            else:
-                # Same device as the parent unless it is a mount point;
-                # lstat only then costs nothing extra on Linux (cached).
-                info = entry.stat(follow_symlinks=False)
-        except FileNotFoundError:
-            continue    # removed while we were listing, or a dangling link
-        except OSError as error:
-            result.unreadable.append((entry.path, _reason(error)))
-            continue
-        if not stat_module.S_ISDIR(info.st_mode):
-            continue
-        key = (info.st_dev, info.st_ino)
-        if key in ancestors:
-            result.loops.append((entry.path, os.path.realpath(entry.path)))
-            continue
-        ancestors.add(key)
-        _walk(entry.path, child_name, info.st_dev, ancestors, depth + 1,
-              result)
-        ancestors.discard(key)
+            unreadable.append((path, _reason(error)))
+            return None
+        with entries:
+            try:
+                for entry in entries:
+                    entry_name = entry.name
+                    try:
+                        if "tfevents" in entry_name:
+                            if not is_event_file_name(entry_name):
+                                continue
+                            if entry.is_file():
+                                event_names.append(entry_name)
+                                continue
+                        if entry.is_dir():
+                            subdir_names.append(entry_name)
+                    except FileNotFoundError:
+                        continue    # removed while we were listing
+                    except OSError as error:
+                        unreadable.append((entry.path, _reason(error)))
+            except OSError as error:
+                # What was listed is used, never trusted: listed again.
+                unreadable.append((path, _reason(error)))
+                taken_ns = 0
+        event_names.sort()
+        return (info.st_dev, info.st_ino, info.st_mtime_ns, info.st_ctime_ns,
+                taken_ns, _SEPARATOR.join(event_names),
+                _SEPARATOR.join(subdir_names))
+
+
+def _trusted(listing, info, now_ns):
+    """Whether a directory's listing still says what it holds."""
+    dev, ino, mtime_ns, ctime_ns, taken_ns = listing[:5]
+    return (info.st_mtime_ns == mtime_ns and info.st_ctime_ns == ctime_ns
+            and info.st_ino == ino and info.st_dev == dev
+            and taken_ns - max(mtime_ns, ctime_ns) >= LISTING_SETTLE_NS
+            and 0 <= now_ns - taken_ns < LISTING_MAX_AGE_NS)
+
+
+def _names(joined):
+    return joined.split(_SEPARATOR) if joined else ()
 
 
 def find_log_roots(directory, *, max_depth=6, skip=DEFAULT_SKIP):

@@ -108,6 +108,9 @@ class LogIndex:
         # the garbage collector skips; RunInfo objects are made when asked.
         self._runs = {}
         self._signatures = {}     # run name -> what the snapshot was built from
+        # Directory listings of the last walk, reused where a directory has
+        # not changed (see ``discover_runs``).
+        self._listings = {}
         # Until then (time.time()), a refresh that finds no file changed has
         # nothing to publish: the earliest moment a quiet file turns into a
         # diagnostic by age alone (see ``_file_signature``).
@@ -167,10 +170,12 @@ class LogIndex:
         problem = self._logdir_problem()
         if problem is not None:
             self.diagnostics = logdir_diagnostics(self.logdir, problem)
+            self._listings = {}
             update = self._publish({}, {}, now)
             self._quiet_until = 0.0   # the runs come back in full
             return update
-        discovery = discover_runs(self.logdir)
+        discovery = discover_runs(self.logdir, self._listings)
+        self._listings = discovery.listings
         self.diagnostics = logdir_diagnostics(
             self.logdir, None, discovery.unreadable, discovery.loops)
         try:

@@ -1,6 +1,8 @@
 """Run discovery and log-root detection on real directory trees."""
 
 import os
+import shutil
+import time
 
 import pytest
 from log_helpers import writers
@@ -71,6 +73,9 @@ def test_unreadable_directory_is_a_diagnostic(tmp_path, monkeypatch):
     assert diagnostic.files == (locked,)
     assert "permission denied" in diagnostic.message
     assert find_log_roots(str(tmp_path)) == [str(tmp_path / "ok")]
+    # Unreadable directories are never cached: reported on every refresh.
+    index.refresh()
+    assert [d.files for d in index.diagnostics] == [(locked,)]
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads any directory")
@@ -110,3 +115,100 @@ def test_find_log_roots_in_a_project(tmp_path):
         str(project / "runs" / "exp1")]
     assert find_log_roots(str(project / "src")) == []
     assert find_log_roots(str(tmp_path / "missing")) == []
+
+
+def _walk_later(monkeypatch, seconds):
+    """Discovery's clock ``seconds`` ahead: the tree as if written then.
+
+    (A directory's ctime cannot be set back, and listings count only once
+    taken well after a directory's last change.)
+    """
+    real_time_ns = time.time_ns
+    monkeypatch.setattr(discovery_module.time, "time_ns",
+                        lambda: real_time_ns() + int(seconds * 10**9))
+
+
+def _same(found, fresh):
+    return (found.runs, found.paths) == (fresh.runs, fresh.paths)
+
+
+def test_rediscovery_lists_only_the_directories_that_changed(tmp_path,
+                                                             monkeypatch):
+    # A poll of a tree too large to watch stat's every directory and event
+    # file but lists only the directories that changed since last time.
+    logs = tmp_path / "logs"
+    writers.write_tensorboard_events(str(logs / "a" / "run1"), steps=2)
+    writers.write_tensorboard_events(str(logs / "b" / "run2"), steps=2)
+    (logs / "b" / "notes").mkdir()
+    os.symlink(logs, logs / "b" / "loop")
+    _walk_later(monkeypatch, 10)
+    listed = []
+    real_scandir = os.scandir
+
+    def scandir(path="."):
+        if not isinstance(path, int):    # shutil.rmtree lists by descriptor
+            listed.append(os.path.relpath(os.fspath(path), logs))
+        return real_scandir(path)
+
+    monkeypatch.setattr(discovery_module.os, "scandir", scandir)
+    first = discover_runs(str(logs))
+    assert sorted(listed) == [".", "a", "a/run1", "b", "b/notes", "b/run2"]
+
+    # Nothing changed: nothing listed, the same runs, the loop still seen.
+    listed.clear()
+    second = discover_runs(str(logs), first.listings)
+    assert listed == [] and _same(second, first)
+    assert [link for link, _ in second.loops] == [str(logs / "b" / "loop")]
+
+    # Appending to an event file changes no directory: seen all the same.
+    (event_file,) = (logs / "a" / "run1").iterdir()
+    with open(event_file, "ab") as stream:
+        stream.write(b"\0" * 7)
+    third = discover_runs(str(logs), second.listings)
+    assert listed == [] and _same(third, discover_runs(str(logs)))
+    size = third.runs["a/run1"][discovery_module.FILE_SIZE]
+    assert size == os.path.getsize(event_file)
+
+    # A new run: its parent and itself are listed, nothing else.
+    listed.clear()
+    writers.write_tensorboard_events(str(logs / "a" / "run3"), steps=1)
+    fourth = discover_runs(str(logs), third.listings)
+    assert sorted(listed) == ["a", "a/run3"]
+    assert "a/run3" in fourth.runs and _same(fourth, discover_runs(str(logs)))
+
+    # A run removed: its parent is listed again and the run is gone.
+    shutil.rmtree(logs / "b" / "run2")
+    fifth = discover_runs(str(logs), fourth.listings)
+    assert "b/run2" not in fifth.runs and _same(fifth, discover_runs(str(logs)))
+
+
+def test_a_listing_taken_right_after_a_change_is_not_trusted(tmp_path,
+                                                             monkeypatch):
+    # On file systems with coarse timestamps (FAT: 2 s), a file added in
+    # the same tick as the listing leaves the directory's times unchanged:
+    # a listing counts only once taken well after the last change, and
+    # none is kept longer than LISTING_MAX_AGE_NS.
+    logs = tmp_path / "logs"
+    writers.write_tensorboard_events(str(logs / "run"), steps=1)
+    listed = []
+    real_scandir = os.scandir
+
+    def scandir(path="."):
+        if not isinstance(path, int):    # shutil.rmtree lists by descriptor
+            listed.append(os.path.relpath(os.fspath(path), logs))
+        return real_scandir(path)
+
+    monkeypatch.setattr(discovery_module.os, "scandir", scandir)
+    found = discover_runs(str(logs))
+    listed.clear()
+    found = discover_runs(str(logs), found.listings)
+    assert sorted(listed) == [".", "run"]    # just written: listed again
+
+    _walk_later(monkeypatch, 10)
+    found = discover_runs(str(logs), found.listings)
+    listed.clear()
+    found = discover_runs(str(logs), found.listings)
+    assert listed == []
+    _walk_later(monkeypatch, 10 + discovery_module.LISTING_MAX_AGE_NS / 1e9)
+    discover_runs(str(logs), found.listings)
+    assert sorted(listed) == [".", "run"]
