@@ -128,6 +128,20 @@ def _walk_later(monkeypatch, seconds):
                         lambda: real_time_ns() + int(seconds * 10**9))
 
 
+def _record_listings(monkeypatch, top):
+    """The directories discovery lists from now on, relative to ``top``."""
+    listed = []
+    real_scandir = os.scandir
+
+    def scandir(path="."):
+        if not isinstance(path, int):    # shutil.rmtree lists by descriptor
+            listed.append(os.path.relpath(os.fspath(path), top))
+        return real_scandir(path)
+
+    monkeypatch.setattr(discovery_module.os, "scandir", scandir)
+    return listed
+
+
 def _same(found, fresh):
     return (found.runs, found.paths) == (fresh.runs, fresh.paths)
 
@@ -142,15 +156,7 @@ def test_rediscovery_lists_only_the_directories_that_changed(tmp_path,
     (logs / "b" / "notes").mkdir()
     os.symlink(logs, logs / "b" / "loop")
     _walk_later(monkeypatch, 10)
-    listed = []
-    real_scandir = os.scandir
-
-    def scandir(path="."):
-        if not isinstance(path, int):    # shutil.rmtree lists by descriptor
-            listed.append(os.path.relpath(os.fspath(path), logs))
-        return real_scandir(path)
-
-    monkeypatch.setattr(discovery_module.os, "scandir", scandir)
+    listed = _record_listings(monkeypatch, logs)
     first = discover_runs(str(logs))
     assert sorted(listed) == [".", "a", "a/run1", "b", "b/notes", "b/run2"]
 
@@ -190,15 +196,7 @@ def test_a_listing_taken_right_after_a_change_is_not_trusted(tmp_path,
     # none is kept longer than LISTING_MAX_AGE_NS.
     logs = tmp_path / "logs"
     writers.write_tensorboard_events(str(logs / "run"), steps=1)
-    listed = []
-    real_scandir = os.scandir
-
-    def scandir(path="."):
-        if not isinstance(path, int):    # shutil.rmtree lists by descriptor
-            listed.append(os.path.relpath(os.fspath(path), logs))
-        return real_scandir(path)
-
-    monkeypatch.setattr(discovery_module.os, "scandir", scandir)
+    listed = _record_listings(monkeypatch, logs)
     found = discover_runs(str(logs))
     listed.clear()
     found = discover_runs(str(logs), found.listings)
