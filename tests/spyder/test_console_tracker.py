@@ -142,6 +142,14 @@ def refresh_until(qtbot, index, condition, timeout=EVAL_TIMEOUT):
     qtbot.waitUntil(check, timeout=timeout)
 
 
+def last_step(index, run_name, tag="loss"):
+    """Last step of ``tag`` in the run, None until both exist (a writer's
+    file appears with its header before its first scalar)."""
+    run = index.run(run_name)
+    info = None if run is None else run.tags.get(tag)
+    return None if info is None else info.last_step
+
+
 # ---- Scripts run in the console and in writer processes ---------------------
 TRAINING_SCRIPT = textwrap.dedent("""
     import time
@@ -261,9 +269,8 @@ def test_paused_console_keeps_the_index_live(main_window, shell, tracker,
 
     # -- The kernel is paused. Everything below runs in the test thread and
     # never touches the kernel.
-    refresh_until(qtbot, index, lambda index: index.run("logs/console_run")
-                  is not None and index.run("logs/console_run")
-                  .tags["loss"].last_step == 4)
+    refresh_until(qtbot, index,
+                  lambda index: last_step(index, "logs/console_run") == 4)
     kernel = tracker.identity()
     console_run = index.run("logs/console_run")
     verdict = run_ownership(console_run, kernel)
@@ -288,9 +295,8 @@ def test_paused_console_keeps_the_index_live(main_window, shell, tracker,
         [sys.executable, "-c", WORKER_SCRIPT,
          str(cwd / "logs" / "worker"), str(go_file)])
     writer_processes.append(worker)
-    refresh_until(qtbot, index, lambda index: index.run("logs/worker")
-                  is not None and index.run("logs/worker")
-                  .tags["loss"].last_step == 2)
+    refresh_until(qtbot, index,
+                  lambda index: last_step(index, "logs/worker") == 2)
     go_file.write_text("go")
     worker.wait(timeout=60)
     update = index.refresh()
@@ -309,8 +315,8 @@ def test_paused_console_keeps_the_index_live(main_window, shell, tracker,
     qtbot.waitUntil(lambda: tracker.state == STATE_IDLE,
                     timeout=EVAL_TIMEOUT)
     assert states[-1] == STATE_IDLE
-    refresh_until(qtbot, index, lambda index: index.run("logs/console_run")
-                  .tags["loss"].last_step == 9)
+    refresh_until(qtbot, index,
+                  lambda index: last_step(index, "logs/console_run") == 9)
     finished = tracker.identity().busy_intervals[-1]
     assert finished[1] is not None
     assert flush_hint(index.run("logs/console_run"), tracker.state,
