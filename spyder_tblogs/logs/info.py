@@ -11,7 +11,8 @@ from spyder_tblogs.logs.diagnostics import Diagnostic  # noqa: F401
 __all__ = ["EventFileInfo", "TagInfo", "RunInfo", "IndexUpdate",
            "pack_series", "RUN_NAME", "RUN_PATH", "RUN_DIAGNOSTICS",
            "RUN_LAST_MODIFIED", "RUN_FILE_COUNT", "RUN_FILES",
-           "FILE_FIELDS", "FILE_FIELD_COUNT", "TAG_FIELD_COUNT", "file_values"]
+           "FILE_FIELDS", "FILE_FIELD_COUNT", "TAG_FIELD_COUNT",
+           "run_file_field"]
 
 # Positions in ``RunInfo.row``; the files' fields start at RUN_FILES.
 (RUN_NAME, RUN_PATH, RUN_DIAGNOSTICS, RUN_LAST_MODIFIED, RUN_FILE_COUNT,
@@ -96,7 +97,7 @@ FILE_FIELDS = tuple(item.name for item in fields(EventFileInfo))
 FILE_FIELD_COUNT = len(FILE_FIELDS)
 
 
-def file_values(row, position):
+def run_file_field(row, position):
     """One field of every file of a run given as :attr:`RunInfo.row`.
 
     Parameters
@@ -253,25 +254,17 @@ class RunInfo:
             self.file_values + self.tag_values
 
     @property
-    def file_rows(self):
-        """Per file, the fields of :class:`EventFileInfo` in their order."""
-        return _chunks(self.file_values, FILE_FIELD_COUNT)
-
-    @property
-    def tag_rows(self):
-        """Per tag, the fields of :class:`TagInfo` in their order."""
-        return _chunks(self.tag_values, TAG_FIELD_COUNT)
-
-    @property
     def files(self):
         """The event files (:class:`EventFileInfo`), sorted by name."""
-        return tuple(EventFileInfo(*row) for row in self.file_rows)
+        return tuple(EventFileInfo(*row)
+                     for row in _chunks(self.file_values, FILE_FIELD_COUNT))
 
     @property
     def tags(self):
         """Read-only mapping tag -> :class:`TagInfo`, in order of first appearance."""
-        return MappingProxyType({row[0]: TagInfo(*row)
-                                 for row in self.tag_rows})
+        return MappingProxyType({
+            row[0]: TagInfo(*row)
+            for row in _chunks(self.tag_values, TAG_FIELD_COUNT)})
 
     def __setattr__(self, name, value):
         raise FrozenInstanceError(f"cannot assign to field {name!r}")

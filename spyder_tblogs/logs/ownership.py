@@ -37,7 +37,7 @@ import time
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from spyder_tblogs.logs.info import FILE_FIELDS, RunInfo, file_values
+from spyder_tblogs.logs.info import FILE_FIELDS, RunInfo, run_file_field
 
 # Writers flush what they buffered at least this often (seconds), and keep up
 # to this many events in memory before that:
@@ -464,7 +464,7 @@ class ConsoleFollower:
         """
         candidates = []
         for row in rows:
-            self._seen_files.update(file_values(row, _PATH))
+            self._seen_files.update(run_file_field(row, _PATH))
             if _may_be_owned(row, kernel):
                 candidates.append(RunInfo.from_row(row))
         return self._newest(candidates, kernel)
@@ -511,7 +511,7 @@ class ConsoleFollower:
         return best_name
 
 
-# Positions of EventFileInfo fields (see ``file_values``).
+# Positions of EventFileInfo fields (see ``run_file_field``).
 _PATH, _PID, _CREATED, _FIRST_WALL_TIME = (
     FILE_FIELDS.index(name)
     for name in ("path", "pid", "created", "first_wall_time"))
@@ -527,8 +527,8 @@ def _may_be_owned(row, kernel, slack=TIMING_SLACK_SECONDS):
     if kernel is None:
         return False
     for pid, created, first_wall_time in zip(
-            file_values(row, _PID), file_values(row, _CREATED),
-            file_values(row, _FIRST_WALL_TIME)):
+            run_file_field(row, _PID), run_file_field(row, _CREATED),
+            run_file_field(row, _FIRST_WALL_TIME)):
         if pid is not None:
             if pid == kernel.pid:
                 return True

@@ -24,7 +24,7 @@ from spyder.api.translations import _
 
 from spyder_tblogs.logs.info import (
     FILE_FIELDS, RUN_DIAGNOSTICS, RUN_FILE_COUNT, RUN_LAST_MODIFIED, RUN_NAME,
-    RUN_PATH, RunInfo, file_values,
+    RUN_PATH, RunInfo, run_file_field,
 )
 
 # A run whose newest event file changed less than this many seconds ago is
@@ -125,7 +125,7 @@ class NodeKind:
 
 
 _NO_CHILDREN = ()
-# Positions of EventFileInfo fields (see ``file_values``).
+# Positions of EventFileInfo fields (see ``run_file_field``).
 _SIZE, _EVENTS, _LAST_STEP = (
     FILE_FIELDS.index(name) for name in ("size", "events", "last_step"))
 
@@ -192,7 +192,7 @@ class TreeNode:
             return self.file.last_step
         if self.run_row is None:
             return None
-        steps = [step for step in file_values(self.run_row, _LAST_STEP)
+        steps = [step for step in run_file_field(self.run_row, _LAST_STEP)
                  if step is not None]
         return max(steps) if steps else None
 
@@ -203,7 +203,7 @@ class TreeNode:
             return self.file.events
         if self.run_row is None:
             return None
-        return sum(file_values(self.run_row, _EVENTS))
+        return sum(run_file_field(self.run_row, _EVENTS))
 
     @property
     def size(self) -> Optional[int]:
@@ -212,7 +212,7 @@ class TreeNode:
             return self.file.size
         if self.run_row is None:
             return None
-        return sum(file_values(self.run_row, _SIZE))
+        return sum(run_file_field(self.run_row, _SIZE))
 
     @property
     def modified(self) -> Optional[float]:
