@@ -41,6 +41,8 @@ TEST_REQUIRES = [
     # and PyTorch-style logs through tensorboardX.
     "tensorflow-cpu>=2.15",
     "tensorboardX>=2.6",
+    # Property-based fuzzing of the reader (tests/logs/test_logs_fuzz.py).
+    "hypothesis>=6",
     # Renders conda-recipe/meta.yaml in a test.
     "jinja2",
     "pyyaml",

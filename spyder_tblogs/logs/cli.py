@@ -5,6 +5,9 @@ import os
 import sys
 import time
 
+from spyder_tblogs.logs.info import json_safe
+from spyder_tblogs.logs.printable import make_stream_safe, printable
+
 __all__ = ["add_parsers", "scan_command", "format_tree"]
 
 
@@ -28,24 +31,30 @@ def scan_command(args):
     """Run ``scan``; return the exit code."""
     from spyder_tblogs.logs.index import LogIndex
 
+    make_stream_safe(sys.stdout)
+    make_stream_safe(sys.stderr)
     logdir = args.logdir
     if not os.path.exists(logdir):
-        print("scan: log directory not found: %s" % logdir, file=sys.stderr)
+        print("scan: log directory not found: %s" % printable(logdir),
+              file=sys.stderr)
         return 2
     if not os.path.isdir(logdir):
-        print("scan: not a directory: %s" % logdir, file=sys.stderr)
+        print("scan: not a directory: %s" % printable(logdir),
+              file=sys.stderr)
         return 2
     if args.workers is not None and args.workers < 1:
         print("scan: --workers must be at least 1", file=sys.stderr)
         return 2
     index = LogIndex(logdir, workers=args.workers)
     index.refresh()
+    if args.json:
+        # Made whole before a byte is written: no half document on stdout.
+        text = json.dumps(json_safe(index.to_dict()), indent=1,
+                          allow_nan=False) + "\n"
+    else:
+        text = format_tree(index)
     try:
-        if args.json:
-            json.dump(index.to_dict(), sys.stdout, indent=1, allow_nan=False)
-            sys.stdout.write("\n")
-        else:
-            sys.stdout.write(format_tree(index))
+        sys.stdout.write(text)
         sys.stdout.flush()
     except BrokenPipeError:
         # Output piped into `head`: not an error worth a traceback.
@@ -56,7 +65,10 @@ def scan_command(args):
 def _when(timestamp):
     if timestamp is None:
         return "-"
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(timestamp))
+    try:
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(timestamp))
+    except (OverflowError, ValueError, OSError):   # a forged mtime
+        return repr(timestamp)
 
 
 def _size(size):
@@ -74,7 +86,8 @@ def _steps(first, last):
 
 
 def format_tree(index):
-    """Return a readable tree of the index: runs, files, tags, diagnostics."""
+    """Return a readable tree of the index: runs, files, tags, diagnostics,
+    every character a terminal would act on escaped."""
     lines = ["Log directory: %s" % index.logdir]
     for diagnostic in index.diagnostics:
         lines.append("  [%s] %s: %s" % (diagnostic.severity, diagnostic.code,
@@ -95,6 +108,8 @@ def format_tree(index):
             extra = []
             if info.corrupt_records:
                 extra.append("%d corrupt" % info.corrupt_records)
+            if info.undecodable_records:
+                extra.append("%d undecodable" % info.undecodable_records)
             if info.partial_tail_bytes:
                 extra.append("%d-byte partial record" % info.partial_tail_bytes)
             if info.error:
@@ -120,4 +135,6 @@ def format_tree(index):
             lines.append("  [%s] %s: %s" % (diagnostic.severity,
                                             diagnostic.code,
                                             diagnostic.message))
-    return "\n".join(lines) + "\n"
+    # Names, tags and messages come from files: escaped line by line, so a
+    # newline or an escape sequence in a name cannot forge output.
+    return "\n".join(printable(line) for line in lines) + "\n"

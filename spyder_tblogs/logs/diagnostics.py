@@ -23,6 +23,7 @@ CODES = {
     "empty-event-file": "warning",
     "truncated-record": "warning",
     "corrupt-record": "error",
+    "undecodable-record": "warning",
     "unreadable": "error",
     "hparams-subrun": "info",
     "symlink-loop": "warning",
@@ -134,11 +135,11 @@ def run_diagnostics(run_name, files, now=None):
             lost = max(0, state.size - state.error_offset)
             found.append(_make(
                 "corrupt-record",
-                "'%s' is damaged: the record length at byte %d fails its "
-                "checksum, so nothing after it can be read (%d bytes lost). "
-                "TensorBoard stops at the same place. The file was damaged on "
-                "disk or while copying: copy it again from its source if you "
-                "can." % (name, state.error_offset, lost), [name]))
+                "'%s' is damaged: %s, so nothing after it can be read (%d "
+                "bytes lost). TensorBoard stops at the same place. The file "
+                "was damaged on disk or while copying: copy it again from its "
+                "source if you can. Once the file changes there, it is read "
+                "again from that byte." % (name, state.error, lost), [name]))
         if state.corrupt_records:
             found.append(_make(
                 "corrupt-record",
@@ -150,6 +151,16 @@ def run_diagnostics(run_name, files, now=None):
                 "you can." % (name, state.corrupt_records,
                               state.first_corrupt_offset,
                               state.first_corrupt_offset), [name]))
+        if state.undecodable_records:
+            found.append(_make(
+                "undecodable-record",
+                "'%s' has %d record(s) that are intact (their checksums are "
+                "good) but are not TensorBoard events (first at byte %d): "
+                "the program that wrote them used another format or has a "
+                "bug. They were skipped; TensorBoard cannot decode them "
+                "either and may stop reading the file there."
+                % (name, state.undecodable_records,
+                   state.first_undecodable_offset), [name]))
         if stale and state.partial_tail_bytes:
             found.append(_make(
                 "truncated-record",

@@ -20,9 +20,6 @@ __all__ = ["discover_runs", "Discovery", "find_log_roots", "iter_files",
            "DEFAULT_SKIP", "FILE_NAME", "FILE_PATH", "FILE_SIZE", "FILE_MTIME",
            "FILE_DEVICE", "FILE_INODE", "FILE_FIELD_COUNT"]
 
-# Deeper than any real log tree; stops pathological link chains too.
-MAX_DEPTH = 64
-
 DEFAULT_SKIP = frozenset({
     ".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "env", ".env",
     "node_modules", "__pycache__", ".mypy_cache", ".pytest_cache",
@@ -112,11 +109,7 @@ def discover_runs(logdir, previous=None):
     except OSError as error:
         result.unreadable.append((logdir, _reason(error)))
         return result
-    # Ancestors of the directory being listed, by (st_dev, st_ino) of their
-    # real paths: meeting one again through a link is a loop.
-    ancestors = {(top.st_dev, top.st_ino)}
-    walk = _Walk(result, previous or {}, time.time_ns())
-    walk.directory(logdir, ".", top, ancestors, 0)
+    _Walk(result, previous or {}, time.time_ns()).run(logdir, top)
     return result
 
 
@@ -144,13 +137,42 @@ class _Walk:
         self.previous = previous
         self.now_ns = now_ns
 
-    def directory(self, path, name, info, ancestors, depth):
+    def run(self, logdir, top):
+        """Walk from ``logdir`` (stat'ed as ``top``), depth first, at any
+        depth: no recursion, so a deep tree cannot exhaust Python's stack.
+
+        The directories on the way to the one being walked are kept by
+        ``(st_dev, st_ino)`` of their real paths: meeting one again through
+        a link is a loop.
+        """
+        ancestry = []       # keys of the directories above, by depth
+        ancestors = set()
+        pending = [(logdir, ".", top, 0)]
+        while pending:
+            path, name, info, depth = pending.pop()
+            ancestors.difference_update(ancestry[depth:])
+            del ancestry[depth:]
+            key = (info.st_dev, info.st_ino)
+            if key in ancestors:
+                self.result.loops.append((path, os.path.realpath(path)))
+                continue
+            ancestry.append(key)
+            ancestors.add(key)
+            children = self.directory(path, name, info)
+            # Reversed: the first child is walked first, as listed.
+            pending.extend((child_path, child_name, child_info, depth + 1)
+                           for child_path, child_name, child_info
+                           in reversed(children))
+
+    def directory(self, path, name, info):
+        """Record the event files of one directory; return its subdirectories
+        as ``(path, run name, stat)``."""
         result = self.result
         listing = self.previous.get(path)
         if listing is None or not _trusted(listing, info, self.now_ns):
             listing = self._list(path, info)
             if listing is None:
-                return
+                return ()
         result.listings[path] = listing
         # os.path.join, without its cost per call (30,000 calls a poll).
         prefix = path if path.endswith(os.sep) else path + os.sep
@@ -172,8 +194,7 @@ class _Walk:
             result.runs[name] = tuple(value for file in files
                                       for value in file)
             result.paths[name] = path
-        if depth >= MAX_DEPTH:
-            return
+        children = []
         for entry_name in _names(listing[6]):
             child_path = prefix + entry_name
             child_name = entry_name if name == "." else name + "/" + entry_name
@@ -186,16 +207,9 @@ class _Walk:
             except OSError as error:
                 result.unreadable.append((child_path, _reason(error)))
                 continue
-            if not stat_module.S_ISDIR(child_info.st_mode):
-                continue
-            key = (child_info.st_dev, child_info.st_ino)
-            if key in ancestors:
-                result.loops.append((child_path, os.path.realpath(child_path)))
-                continue
-            ancestors.add(key)
-            self.directory(child_path, child_name, child_info, ancestors,
-                           depth + 1)
-            ancestors.discard(key)
+            if stat_module.S_ISDIR(child_info.st_mode):
+                children.append((child_path, child_name, child_info))
+        return children
 
     def _list(self, path, info):
         """List ``path`` now; None (and a problem reported) if unreadable."""

@@ -26,7 +26,7 @@ from spyder_tblogs.logs.info import (
     IndexUpdate, RunInfo, pack_series,
 )
 from spyder_tblogs.logs.reader import (
-    SERIES_POINTS, FileState, read_event_file,
+    SERIES_POINTS, FileState, bytes_at, read_event_file,
 )
 
 __all__ = ["LogIndex", "PARALLEL_MIN_BYTES"]
@@ -45,8 +45,9 @@ PARALLEL_MIN_BYTES = 32 * 1024 * 1024
 # runs that was a visible freeze of a GUI holding the index. (Flat: the
 # collector untracks one level of nested tuples per collection.)
 (_REST_PATH, _REST_DEVICE, _REST_INODE, _REST_SIZE, _REST_MTIME, _REST_OFFSET,
- _REST_SIZE_READ, _REST_EVENTS, _REST_CORRUPT, _REST_ERROR, _REST_ERROR_OFFSET,
- _REST_MAY_GO_STALE, _REST_PICKLE) = range(13)
+ _REST_SIZE_READ, _REST_EVENTS, _REST_CORRUPT, _REST_UNDECODABLE, _REST_ERROR,
+ _REST_ERROR_OFFSET, _REST_ERROR_BYTES, _REST_MAY_GO_STALE,
+ _REST_PICKLE) = range(15)
 
 
 def _rest(state):
@@ -58,8 +59,9 @@ def _summary(state):
     """The resting tuple of a :class:`FileState` without the pickle."""
     device, inode = state.identity or (None, None)
     return (state.path, device, inode, state.size, state.mtime, state.offset,
-            state.size_read, state.events, state.corrupt_records, state.error,
-            state.error_offset,
+            state.size_read, state.events, state.corrupt_records,
+            state.undecodable_records, state.error, state.error_offset,
+            state.error_bytes,
             # Files that may turn into a diagnostic when they go quiet
             # (partial tail, no data yet) change with time.
             bool(state.partial_tail_bytes or not state.data_events))
@@ -225,7 +227,7 @@ class LogIndex:
                 seen += 1
                 state = get(path)
                 if type(state) is tuple:
-                    if unchanged(state, file):
+                    if unchanged(state, file) and not _repaired(state):
                         continue
                     state = self._wake(path)
                 touched = True
@@ -242,17 +244,27 @@ class LogIndex:
                     continue
                 identity = (file[FILE_DEVICE], file[FILE_INODE])
                 size, mtime = file[FILE_SIZE], file[FILE_MTIME]
-                replaced = (
-                    identity != state.identity
-                    or size < max(state.size, state.offset)
-                    or (size == state.size and mtime != state.mtime))
+                resumed = False
+                replaced = (identity != state.identity
+                            or size < max(state.size, state.offset))
+                if not replaced and state.error_offset is not None:
+                    # Bad framing: once the file changes there (repaired
+                    # in place, or written on), read on from the last
+                    # good offset.
+                    resumed = (size != state.size or mtime != state.mtime
+                               or bytes_at(path, state.error_offset)
+                               != state.error_bytes)
+                    if resumed:
+                        state.clear_error()
+                elif size == state.size and mtime != state.mtime:
+                    replaced = True     # rewritten in place
                 if replaced:
                     state.reset()
                 elif state.error is not None and state.error_offset is None:
                     # An I/O error (permissions) may have been fixed.
                     state.reset()
                     replaced = True
-                fresh = replaced or size != state.size
+                fresh = replaced or resumed or size != state.size
                 state.identity = identity
                 state.size = size
                 state.mtime = mtime
@@ -419,7 +431,16 @@ class LogIndex:
         return (name, state.path, state.size, state.mtime, host, pid, created,
                 suffix, state.events, state.first_step, state.last_step,
                 state.first_wall_time, state.last_wall_time,
-                state.corrupt_records, state.partial_tail_bytes, state.error)
+                state.corrupt_records, state.partial_tail_bytes, state.error,
+                state.undecodable_records)
+
+
+def _repaired(rest):
+    """Whether the bytes where framing failed changed since (a repair that
+    kept the file's size and times)."""
+    offset = rest[_REST_ERROR_OFFSET]
+    return (offset is not None
+            and bytes_at(rest[_REST_PATH], offset) != rest[_REST_ERROR_BYTES])
 
 
 def _unchanged_at_rest(rest, file):

@@ -12,7 +12,7 @@ __all__ = ["EventFileInfo", "TagInfo", "RunInfo", "IndexUpdate",
            "pack_series", "RUN_NAME", "RUN_PATH", "RUN_DIAGNOSTICS",
            "RUN_LAST_MODIFIED", "RUN_FILE_COUNT", "RUN_FILES",
            "FILE_FIELDS", "FILE_FIELD_COUNT", "TAG_FIELD_COUNT",
-           "run_file_field"]
+           "run_file_field", "json_safe", "nonfinite_name"]
 
 # Positions in ``RunInfo.row``; the files' fields start at RUN_FILES.
 (RUN_NAME, RUN_PATH, RUN_DIAGNOSTICS, RUN_LAST_MODIFIED, RUN_FILE_COUNT,
@@ -27,11 +27,27 @@ def pack_series(points):
     return b"".join(_POINT.pack(*point) for point in points)
 
 
-def _json_number(value):
-    """JSON has no NaN or infinity: such values become ``None``."""
-    if value is None or not math.isfinite(value):
+def nonfinite_name(value):
+    """``'nan'``, ``'inf'`` or ``'-inf'`` for a non-finite float, else None:
+    how JSON output names what it has to write as ``null``."""
+    if value is None or math.isfinite(value):
         return None
-    return value
+    return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+
+
+def json_safe(document):
+    """``document`` with every non-finite float replaced by ``None``.
+
+    JSON has no NaN or infinity, and a hostile file can put them anywhere
+    (values, wall times), so the whole document goes through this once.
+    """
+    if isinstance(document, float):
+        return document if math.isfinite(document) else None
+    if isinstance(document, dict):
+        return {key: json_safe(value) for key, value in document.items()}
+    if isinstance(document, (list, tuple)):
+        return [json_safe(value) for value in document]
+    return document
 
 
 @dataclass(frozen=True)
@@ -59,6 +75,8 @@ class EventFileInfo:
         a truncated file).
     error : str or None
         Why the file could not be read to the end.
+    undecodable_records : int
+        Records intact on disk (checksums good) that are not events.
     """
 
     name: str
@@ -77,6 +95,7 @@ class EventFileInfo:
     corrupt_records: int
     partial_tail_bytes: int
     error: Optional[str]
+    undecodable_records: int = 0
 
     def to_dict(self):
         """Return the ``scan --json`` shape of this file."""
@@ -88,7 +107,9 @@ class EventFileInfo:
             "first_wall_time": self.first_wall_time,
             "last_wall_time": self.last_wall_time,
             "corrupt_records": self.corrupt_records,
+            "undecodable_records": self.undecodable_records,
             "partial_tail_bytes": self.partial_tail_bytes,
+            "error": self.error,
         }
 
 
@@ -163,7 +184,8 @@ class TagInfo:
         """Return the ``scan --json`` shape of this tag."""
         return {"kind": self.kind, "count": self.count,
                 "first_step": self.first_step, "last_step": self.last_step,
-                "last_value": _json_number(self.last_value)}
+                "last_value": self.last_value,
+                "last_value_nonfinite": nonfinite_name(self.last_value)}
 
 
 TAG_FIELD_COUNT = len(fields(TagInfo))

@@ -19,7 +19,8 @@ from google.protobuf.message import DecodeError
 from tensorboard.compat.proto import event_pb2
 
 from spyder_tblogs.logs.records import (
-    CHUNK_SIZE, FOOTER_SIZE, HEADER_SIZE, FramingError, iter_chunks,
+    CHUNK_SIZE, FOOTER_SIZE, HEADER_SIZE, MASK_DELTA, FramingError,
+    check_length, iter_chunks, open_regular_file,
 )
 
 __all__ = ["FileState", "read_event_file", "tensor_scalar", "GRAPH_TAG",
@@ -79,13 +80,20 @@ class FileState:
     first_step, last_step, first_wall_time, last_wall_time
         Of the data events, in file order.
     corrupt_records : int
-        Records skipped because their data CRC (or protobuf) was bad.
+        Records skipped because their data failed its checksum.
     first_corrupt_offset : int or None
+        Byte offset of the first such record.
+    undecodable_records : int
+        Records whose checksum is good but whose bytes are not an event.
+    first_undecodable_offset : int or None
         Byte offset of the first such record.
     error : str or None
         Why reading stopped for good (corrupt length) or failed (I/O).
     error_offset : int or None
         Byte offset of a corrupt record length.
+    error_bytes : bytes or None
+        The file's bytes at ``error_offset`` (a header): when they change,
+        the file was repaired and is read again from there.
     regressions : int
         Values whose step went back compared with the same tag's previous
         value in this file.
@@ -114,11 +122,18 @@ class FileState:
         self.last_wall_time = None
         self.corrupt_records = 0
         self.first_corrupt_offset = None
-        self.error = None
-        self.error_offset = None
+        self.undecodable_records = 0
+        self.first_undecodable_offset = None
+        self.clear_error()
         self.regressions = 0
         self.first_regression = None
         self.tags = {}
+
+    def clear_error(self):
+        """Forget why reading stopped: read on from ``offset`` next time."""
+        self.error = None
+        self.error_offset = None
+        self.error_bytes = None
 
     @property
     def partial_tail_bytes(self):
@@ -269,6 +284,17 @@ def _is_scalar_record(data, after_step, tag, mode):
                     + _encode_varint(len(summary)) + summary)
 
 
+def bytes_at(path, offset, count=HEADER_SIZE):
+    """The ``count`` bytes of ``path`` at ``offset`` (fewer at its end), or
+    ``None`` when it cannot be read."""
+    try:
+        with open_regular_file(path) as stream:
+            stream.seek(offset)
+            return stream.read(count)
+    except OSError:
+        return None
+
+
 def read_event_file(state, chunk_size=CHUNK_SIZE):
     """Read the records appended to ``state.path`` since ``state.offset``.
 
@@ -305,6 +331,7 @@ def read_event_file(state, chunk_size=CHUNK_SIZE):
     new_tag = _new_tag_state
     max_points = SERIES_POINTS * 3
     header_size, footer_size = HEADER_SIZE, FOOTER_SIZE
+    mask_delta = MASK_DELTA
 
     # In the loop, tag-state indices are the constants above spelled as
     # literals: a global lookup per access would cost more than the work.
@@ -316,7 +343,7 @@ def read_event_file(state, chunk_size=CHUNK_SIZE):
         which = event.WhichOneof
         position = 0
         end = len(buffer)
-        events = data_events = corrupt = regressions = 0
+        events = data_events = corrupt = undecodable = regressions = 0
         first_step = last_step = first_wall = last_wall = None
         try:
             while position + header_size <= end:
@@ -325,9 +352,10 @@ def read_event_file(state, chunk_size=CHUNK_SIZE):
                 if length is None:
                     length, length_crc = unpack_length(header)
                     checksum = crc(header[:8])
-                    if ((((checksum >> 15) | (checksum << 17)) + 0xA282EAD8)
+                    if ((((checksum >> 15) | (checksum << 17)) + mask_delta)
                             & 0xFFFFFFFF) != length_crc:
                         raise FramingError(base + position)
+                    check_length(length, base + position)
                     if len(header_lengths) > 4096:
                         header_lengths.clear()
                     header_lengths[header] = length
@@ -336,7 +364,7 @@ def read_event_file(state, chunk_size=CHUNK_SIZE):
                     return position, stop - position
                 data = buffer[position + header_size:stop - footer_size]
                 checksum = crc(data)
-                if ((((checksum >> 15) | (checksum << 17)) + 0xA282EAD8)
+                if ((((checksum >> 15) | (checksum << 17)) + mask_delta)
                         & 0xFFFFFFFF) != unpack_crc(buffer, stop - 4)[0]:
                     corrupt += 1
                     if state.first_corrupt_offset is None:
@@ -413,9 +441,11 @@ def read_event_file(state, chunk_size=CHUNK_SIZE):
                 try:
                     parse(data)
                 except DecodeError:
-                    corrupt += 1
-                    if state.first_corrupt_offset is None:
-                        state.first_corrupt_offset = base + position
+                    # Intact on disk (the checksum holds) but not an event:
+                    # another format, or a writer's bug.
+                    undecodable += 1
+                    if state.first_undecodable_offset is None:
+                        state.first_undecodable_offset = base + position
                     position = stop
                     continue
                 position = stop
@@ -520,6 +550,7 @@ def read_event_file(state, chunk_size=CHUNK_SIZE):
             state.events += events
             state.data_events += data_events
             state.corrupt_records += corrupt
+            state.undecodable_records += undecodable
             state.regressions += regressions
             if first_step is not None:
                 if state.first_step is None:
@@ -535,6 +566,7 @@ def read_event_file(state, chunk_size=CHUNK_SIZE):
         state.error = str(error)
         state.error_offset = error.offset
         state.offset = error.offset
+        state.error_bytes = bytes_at(state.path, error.offset)
     except PermissionError:
         state.error = "permission denied"
     except FileNotFoundError:

@@ -211,7 +211,8 @@ def test_damaged_copies_each_give_their_diagnostic(tmp_path):
 
     bad_length = runs["bad-length"]
     assert _codes(bad_length) == ["corrupt-record"]
-    assert bad_length.files[0].error == "corrupt record length at byte %d" % middle
+    assert bad_length.files[0].error == (
+        "corrupt record length at byte %d (fails its checksum)" % middle)
     assert bad_length.tags["loss"].count == 5     # steps 0..4 before it
     assert bad_length.files[0].partial_tail_bytes == 0
 
@@ -314,14 +315,15 @@ def test_unreadable_event_file(tmp_path, monkeypatch):
     path = writers.write_tensorboard_events(str(tmp_path / "run"), steps=3)
     from spyder_tblogs.logs import records
 
-    real_open = open
+    real_open = records.open_regular_file
 
-    def refusing_open(file, *args, **kwargs):
+    def refusing_open(file):
         if os.fspath(file) == path:
             raise PermissionError(13, "Permission denied", file)
-        return real_open(file, *args, **kwargs)
+        return real_open(file)
 
-    monkeypatch.setattr(records, "open", refusing_open, raising=False)
+    # Root reads any file, so the refusal is simulated where files open.
+    monkeypatch.setattr(records, "open_regular_file", refusing_open)
     index = LogIndex(str(tmp_path), workers=1)
     index.refresh()
     run = index.run("run")
@@ -368,10 +370,12 @@ def test_snapshots_are_immutable_and_json_has_the_exact_shape(mixed_logdir):
             assert set(file_dict) == {
                 "name", "size", "mtime", "host", "pid", "created", "events",
                 "first_step", "last_step", "first_wall_time",
-                "last_wall_time", "corrupt_records", "partial_tail_bytes"}
+                "last_wall_time", "corrupt_records", "undecodable_records",
+                "partial_tail_bytes", "error"}
         for tag_dict in run_dict["tags"].values():
             assert set(tag_dict) == {"kind", "count", "first_step",
-                                     "last_step", "last_value"}
+                                     "last_step", "last_value",
+                                     "last_value_nonfinite"}
         for diagnostic in run_dict["diagnostics"]:
             assert set(diagnostic) == {"code", "severity", "message", "files"}
             assert CODES[diagnostic["code"]] == diagnostic["severity"]
