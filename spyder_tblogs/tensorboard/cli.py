@@ -5,7 +5,9 @@ The registry is the user's (or ``$SPYDER_TBLOGS_REGISTRY``), so a second CLI
 call, or Spyder, sees what an earlier one started.
 """
 
+import argparse
 import json
+import math
 import os
 import sys
 import warnings
@@ -35,12 +37,13 @@ def add_parsers(subparsers):
     start.add_argument("--python", metavar="PY",
                        help="interpreter that has tensorboard (default: this "
                             "one)")
-    start.add_argument("--port", type=int, metavar="N",
+    start.add_argument("--port", type=_port_number, metavar="N",
                        help="port (default: a free one)")
     start.add_argument("--host", default="127.0.0.1", metavar="H",
                        help="address to listen on (default: 127.0.0.1; "
                             "anything else exposes the logs to the network)")
-    start.add_argument("--timeout", type=float, default=60.0, metavar="S",
+    start.add_argument("--timeout", type=_positive_seconds, default=60.0,
+                       metavar="S",
                        help="seconds to wait for the server (default: 60)")
     start.add_argument("--json", action="store_true",
                        help="print pid, port, host, url, logdir, reused as "
@@ -61,6 +64,31 @@ def add_parsers(subparsers):
     target.add_argument("--all", action="store_true",
                         help="stop every registered instance")
     stop.set_defaults(handler=run_stop)
+
+
+def _port_number(text):
+    """argparse type: a port, 1-65535."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 0 < value < 65536:
+        raise argparse.ArgumentTypeError(
+            f"must be a port number from 1 to 65535, not {text!r}")
+    return value
+
+
+def _positive_seconds(text):
+    """argparse type: seconds, finite and above 0 (NaN would never time
+    out, infinity never end)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(
+            f"must be a finite number of seconds above 0, not {text!r}")
+    return value
 
 
 def _fail(message):
@@ -101,8 +129,11 @@ def run_start(args):
 
 def run_list(args):
     """Handle ``tensorboard list``."""
+    from spyder_tblogs.tensorboard.instance import TensorBoardError
     try:
         instances = _manager().list()
+    except TensorBoardError as error:
+        return _fail(error.message)
     except OSError as error:
         return _fail(f"registry: {error}")
     if args.json:
@@ -111,7 +142,9 @@ def run_list(args):
     for instance in instances:
         extra = (" " + " ".join(instance.extra_args)) if instance.extra_args \
             else ""
-        print(f"{instance.pid}\t{instance.url}\t{instance.logdir}{extra}")
+        listening = ", ".join(instance.listening) or "unknown"
+        print(f"{instance.pid}\t{instance.url}\tlistening on {listening}\t"
+              f"{instance.logdir}{extra}")
     return 0
 
 

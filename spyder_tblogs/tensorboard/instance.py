@@ -91,6 +91,10 @@ class TensorBoardInstance:
         the server). Bounded: past 1 MiB a manager that lists, polls or
         checks the instance cuts them back to their last 256 KiB.
         TensorBoard writes little after start-up (no per-request log).
+    listening : tuple of str
+        The ``ip:port`` addresses the server and its children (the Rust data
+        server) listen on, as the operating system reports them when the
+        instance was started, reused or listed; empty if unknown.
     """
 
     pid: int
@@ -106,6 +110,7 @@ class TensorBoardInstance:
     reused: bool
     stdout_log: str
     stderr_log: str
+    listening: Tuple[str, ...] = ()
 
     def to_json(self):
         """Return the public JSON shape of ``tensorboard start --json``."""
@@ -116,12 +121,14 @@ class TensorBoardInstance:
             "url": self.url,
             "logdir": self.logdir,
             "reused": self.reused,
+            "listening": list(self.listening),
         }
 
     def to_record(self):
         """Return every field as JSON-compatible values (registry format)."""
         record = asdict(self)
         record["extra_args"] = list(self.extra_args)
+        record["listening"] = list(self.listening)
         return record
 
     @classmethod
@@ -153,6 +160,10 @@ class TensorBoardInstance:
                 reused=False,
                 stdout_log=_typed(record["stdout_log"], str),
                 stderr_log=_typed(record["stderr_log"], str),
+                listening=tuple(
+                    _typed(address, str)
+                    for address in _typed(record.get("listening", []),
+                                          list)),
             )
         except (KeyError, TypeError) as error:
             raise ValueError(f"bad instance record: {error!r}") from None

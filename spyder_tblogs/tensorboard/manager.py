@@ -10,37 +10,28 @@ import contextlib
 import dataclasses
 import os
 import subprocess
-import sys
 import threading
 import time
-import warnings
 
+import psutil
+
+from spyder_tblogs.tensorboard import arguments as _arguments
+from spyder_tblogs.tensorboard import launch as _launch
+from spyder_tblogs.tensorboard import listening as _listening
 from spyder_tblogs.tensorboard import process as _process
+# Public names of the manager module since before arguments.py existed.
+from spyder_tblogs.tensorboard.arguments import (  # noqa: F401
+    check_extra_args, security_warning)
 from spyder_tblogs.tensorboard.instance import (
-    ServerState, TensorBoardError, TensorBoardInstance,
-    TensorBoardSecurityWarning)
+    ServerState, TensorBoardError, TensorBoardInstance)
+# POLL_INTERVAL: bench/bench_tensorboard.py reads it from this module.
+from spyder_tblogs.tensorboard.launch import (  # noqa: F401
+    POLL_INTERVAL, PROBE_TIMEOUT)
 from spyder_tblogs.tensorboard.registry import (
     Registry, default_registry_dir, identity_hash)
 
-#: Seconds between checks while waiting for a new server to answer.
-POLL_INTERVAL = 0.05
-#: Timeout of one HTTP probe of a server that should already be running.
-PROBE_TIMEOUT = 1.0
 #: Launch attempts when an automatically chosen port is taken meanwhile.
 PORT_ATTEMPTS = 5
-
-# Arguments the manager sets itself; letting them through would make the
-# recorded port/host/logdir lie (and --bind_all would bypass the host check).
-_RESERVED_FLAGS = ("--logdir", "--logdir_spec", "--port", "--host",
-                   "--bind_all")
-
-
-class _PortTaken(Exception):
-    """TensorBoard exited because its port was taken (internal)."""
-
-    def __init__(self, error):
-        super().__init__(error.message)
-        self.error = error
 
 
 class TensorBoardManager:
@@ -103,12 +94,13 @@ class TensorBoardManager:
             Bad arguments, an interpreter without tensorboard, a port in use,
             a server that exits at start or does not answer in time.
         """
-        logdir = self._normalize_logdir(logdir)
-        python = self._normalize_python(python)
-        extra_args = self._check_extra_args(extra_args)
-        host = self._check_host(host)
+        logdir = _arguments.normalize_logdir(logdir)
+        python = _arguments.normalize_python(python)
+        extra_args = check_extra_args(extra_args)
+        host = _arguments.check_host(host)
         if port is not None:
-            port = self._check_port(port)
+            port = _arguments.check_port(port)
+        timeout = _arguments.check_seconds(timeout)
         key = identity_hash(logdir, python, extra_args)
 
         status, instance = self._registered_status(key)
@@ -139,6 +131,7 @@ class TensorBoardManager:
                 f"TensorBoard for {instance.logdir} already runs at "
                 f"{instance.url} (pid {instance.pid}); stop it first to serve "
                 f"it on {host}:{port or 'any port'}")
+        self._refuse_exposure(key, instance, None)
         reused = dataclasses.replace(instance, reused=True)
         with self._lock:
             started = self._started.get(key)
@@ -148,9 +141,12 @@ class TensorBoardManager:
         return reused
 
     def _launch(self, key, logdir, python, port, host, extra_args, timeout):
+        # The manager's flags come last: argparse keeps the last value of a
+        # flag, so they win over anything the extra arguments slipped in.
         command_of = (lambda chosen: [
-            python, "-m", "tensorboard.main", "--logdir", logdir,
-            "--host", host, "--port", str(chosen), *extra_args])
+            python, *_process.launch_marker(key), "-m", "tensorboard.main",
+            *extra_args, "--logdir", logdir, "--host", host,
+            "--port", str(chosen)])
         available, reason = _process.check_interpreter(python)
         if not available:
             if not os.path.exists(python):
@@ -173,7 +169,7 @@ class TensorBoardManager:
                 return self._launch_once(key, logdir, python, chosen, host,
                                          extra_args, command_of(chosen),
                                          deadline, timeout)
-            except _PortTaken as taken:
+            except _launch.PortTaken as taken:
                 # Another process bound the port between our choice and
                 # TensorBoard's bind: choose again (only ports we chose).
                 if attempt == attempts:
@@ -182,65 +178,53 @@ class TensorBoardManager:
     def _launch_once(self, key, logdir, python, port, host, extra_args,
                      command, deadline, timeout):
         stdout_log, stderr_log = self.registry.log_paths(key)
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
-        if os.name == "posix":
-            # Own session: survives the CLI that launched it, and no terminal
-            # signal (Ctrl+C in Spyder's parent shell) reaches it by accident.
-            platform_kwargs = {"start_new_session": True}
-        else:
-            platform_kwargs = {"creationflags": (
-                subprocess.CREATE_NEW_PROCESS_GROUP
-                | subprocess.CREATE_NO_WINDOW)}
         launched_at = time.monotonic()
         started_at = time.time()
+        popen = instance = None
         try:
-            # Output goes to files, never to a pipe nobody reads (it would
-            # fill and block the server). cwd is our directory so nothing in
-            # the user's cwd shadows tensorboard on sys.path.
-            with _process.open_log(stdout_log) as out, \
-                    _process.open_log(stderr_log) as err:
-                popen = subprocess.Popen(
-                    command, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                    cwd=self.registry.directory, env=env, close_fds=True,
-                    **platform_kwargs)
-        except OSError as error:
-            raise TensorBoardError(
-                f"cannot launch {python}: {error.strerror or error}",
-                command) from None
-        url = _process.make_url(host, port)
-        create_time = _process.create_time_of(popen.pid) or started_at
-        instance = TensorBoardInstance(
-            pid=popen.pid, port=port, host=host, url=url, logdir=logdir,
-            python=python, extra_args=tuple(extra_args),
-            create_time=create_time, started_at=started_at,
-            startup_seconds=None, reused=False,
-            stdout_log=stdout_log, stderr_log=stderr_log)
-        # Ours from now on: stop_started() (Spyder closing while this thread
-        # still waits for the server) stops it too, and the wait then ends.
-        with self._lock:
-            self._started[key] = (instance, popen)
-        try:
-            # Recorded at once, so a crash of this process during start-up
-            # leaves a record through which the server can be found and
-            # stopped.
-            self.registry.write(key, instance, ServerState.STARTING)
-            self._wait_ready(instance, popen, command, deadline, timeout)
+            # Ctrl+C waits until the server is recorded (STARTING), so the
+            # handler below, or a later `stop --all`, always finds it.
+            with _launch.interrupts_deferred():
+                popen = _launch.popen_server(command, stdout_log, stderr_log,
+                                             self.registry.directory)
+                instance = TensorBoardInstance(
+                    pid=popen.pid, port=port, host=host,
+                    url=_process.make_url(host, port), logdir=logdir,
+                    python=python, extra_args=tuple(extra_args),
+                    create_time=(_process.create_time_of(popen.pid)
+                                 or started_at),
+                    started_at=started_at, startup_seconds=None,
+                    reused=False, stdout_log=stdout_log,
+                    stderr_log=stderr_log)
+                # Ours from now on: stop_started() (Spyder closing while this
+                # thread still waits for the server) stops it too, and the
+                # wait then ends.
+                with self._lock:
+                    self._started[key] = (instance, popen)
+                self.registry.write(key, instance, ServerState.STARTING)
+            _launch.wait_ready(instance, popen, command, deadline, timeout)
+            self._refuse_exposure(key, instance, popen)
+            with _launch.interrupts_deferred():
+                instance.startup_seconds = time.monotonic() - launched_at
+                with self._lock:
+                    if self._started.get(key, (None,))[0] is not instance:
+                        # Stopped just as it came up.
+                        raise self._stopped_while_starting(logdir, command)
+                    self.registry.write(key, instance, ServerState.RUNNING)
+                    self._watched[key] = (instance, popen)
         except BaseException as error:
             # Includes KeyboardInterrupt in the CLI: never leave it behind.
-            with self._lock:
-                stopped = self._started.get(key, (None,))[0] is not instance
-                self._forget(key, instance.pid)
-            self._kill_launch(key, instance, popen)
+            if popen is None:
+                raise
+            with _launch.interrupts_deferred():
+                with self._lock:
+                    stopped = instance is None or \
+                        self._started.get(key, (None,))[0] is not instance
+                    self._forget(key, popen.pid)
+                self._kill_launch(key, popen)
             if stopped and isinstance(error, TensorBoardError):
                 raise self._stopped_while_starting(logdir, command) from None
             raise
-        instance.startup_seconds = time.monotonic() - launched_at
-        with self._lock:
-            if self._started.get(key, (None,))[0] is not instance:
-                # Stopped just as it came up.
-                raise self._stopped_while_starting(logdir, command)
-            self.registry.write(key, instance, ServerState.RUNNING)
-            self._watched[key] = (instance, popen)
         return dataclasses.replace(instance)
 
     @staticmethod
@@ -248,37 +232,45 @@ class TensorBoardManager:
         return TensorBoardError(
             f"TensorBoard for {logdir} was stopped while starting", command)
 
-    def _wait_ready(self, instance, popen, command, deadline, timeout):
-        while True:
-            code = popen.poll()
-            if code is not None:
-                tail = _process.read_tail(instance.stderr_log)
-                last = tail.splitlines()[-1] if tail else "no output"
-                error = TensorBoardError(
-                    f"TensorBoard exited at start (exit code {code}): {last}",
-                    command, tail)
-                if _process.PORT_IN_USE_PATTERN.search(tail):
-                    raise _PortTaken(error)
-                raise error
-            remaining = deadline - time.monotonic()
-            if _process.http_ready(instance.url,
-                                   max(0.05, min(PROBE_TIMEOUT, remaining))):
-                return
-            if time.monotonic() >= deadline:
-                tail = _process.read_tail(instance.stderr_log)
-                raise TensorBoardError(
-                    f"TensorBoard did not answer at {instance.url} within "
-                    f"{timeout:g} s", command, tail)
-            time.sleep(POLL_INTERVAL)
+    def _refuse_exposure(self, key, instance, popen):
+        """Record where ``instance`` listens; stop it if that leaves loopback
+        although its host is loopback (an extra flag for its data server, a
+        plugin, a wrapper interpreter...)."""
+        try:
+            process = psutil.Process(popen.pid) if popen is not None else \
+                self._process_of(key, instance)
+        except psutil.NoSuchProcess:
+            process = None
+        if process is None:
+            return
+        addresses = _listening.listen_addresses(process)
+        instance.listening = addresses or ()
+        exposed = _listening.exposed_addresses(addresses)
+        if not exposed or not _process.is_loopback(instance.host):
+            return
+        if popen is None:
+            self._stop_one(key, instance, grace=2.0)
+        raise TensorBoardError(
+            f"TensorBoard for {instance.logdir} listened on "
+            f"{', '.join(exposed)}, not only on {instance.host}, so it was "
+            f"stopped: an extra argument (such as --extra_data_server_flags)"
+            f" or a plugin made it reachable from the network; remove it, or "
+            f"set the host to opt in")
 
-    def _kill_launch(self, key, instance, popen):
-        process = _process.process_if_same(instance.pid, instance.create_time)
-        if process is not None:
-            _process.stop_tree(process, grace=1.0, popen=popen)
-        else:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                popen.wait(timeout=5)
-        self.registry.remove(key, instance.pid)
+    def _kill_launch(self, key, popen):
+        # Our own child: its pid cannot be reused before we reap it.
+        if popen.poll() is None:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                _process.stop_tree(psutil.Process(popen.pid), grace=1.0,
+                                   popen=popen)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            popen.wait(timeout=5)
+        self.registry.remove(key, popen.pid)
+
+    def _process_of(self, key, instance):
+        """The live process of a record, only if it proves to be ours."""
+        return _process.process_if_launched(
+            instance.pid, instance.create_time, key, instance.logdir)
 
     # --- inspecting ---------------------------------------------------------
 
@@ -294,8 +286,9 @@ class TensorBoardManager:
             return "none", None
         instance, state = entry
         self._reap(key, instance)
-        if _process.process_if_same(instance.pid,
-                                    instance.create_time) is None:
+        if self._process_of(key, instance) is None:
+            # Dead, or a process that is not the one launched for this
+            # record: the record goes, the process is never touched.
             self.registry.remove(key, instance.pid)
             return "none", None
         if state is ServerState.STARTING:
@@ -315,26 +308,28 @@ class TensorBoardManager:
         """Return the running instances, oldest first; prune dead records.
 
         Instances still starting (or not answering) are left out but kept.
+        Each carries the addresses its process tree listens on now.
         """
         running = []
         for key, instance, state in self.registry.records():
             self._reap(key, instance)
-            if _process.process_if_same(instance.pid,
-                                        instance.create_time) is None:
+            process = self._process_of(key, instance)
+            if process is None:
                 self.registry.remove(key, instance.pid)
                 continue
-            _process.trim_log(instance.stdout_log)
-            _process.trim_log(instance.stderr_log)
+            self._trim_logs(key)
             if state is ServerState.RUNNING and \
                     _process.http_ready(instance.url, PROBE_TIMEOUT):
+                instance.listening = \
+                    _listening.listen_addresses(process) or ()
                 running.append(instance)
         return sorted(running, key=lambda item: item.started_at)
 
     def find(self, logdir, *, python=None, extra_args=()):
         """Return the running instance for this identity, or None."""
         try:
-            logdir = self._normalize_logdir(logdir, must_exist=False)
-            python = self._normalize_python(python)
+            logdir = _arguments.normalize_logdir(logdir, must_exist=False)
+            python = _arguments.normalize_python(python)
         except TensorBoardError:
             return None
         key = identity_hash(logdir, python, tuple(str(a) for a in extra_args))
@@ -348,8 +343,9 @@ class TensorBoardManager:
             for started, popen in self._started.values():
                 if started.pid == instance.pid:
                     popen.poll()
-        if _process.process_if_same(instance.pid,
-                                    instance.create_time) is None:
+        key = identity_hash(instance.logdir, instance.python,
+                            instance.extra_args)
+        if self._process_of(key, instance) is None:
             return False
         return _process.http_ready(instance.url, PROBE_TIMEOUT)
 
@@ -372,11 +368,9 @@ class TensorBoardManager:
                 dead = code is not None
             else:
                 code = None
-                dead = _process.process_if_same(
-                    instance.pid, instance.create_time) is None
+                dead = self._process_of(key, instance) is None
             if not dead:
-                _process.trim_log(instance.stdout_log)
-                _process.trim_log(instance.stderr_log)
+                self._trim_logs(key)
                 continue
             tail = _process.read_tail(instance.stderr_log)
             self.registry.remove(key, instance.pid)
@@ -421,7 +415,7 @@ class TensorBoardManager:
                        for key, instance, _ in self.registry.records()
                        if instance.pid == target]
         else:
-            logdir = self._normalize_logdir(target, must_exist=False)
+            logdir = _arguments.normalize_logdir(target, must_exist=False)
             matches = [(key, instance)
                        for key, instance, _ in self.registry.records()
                        if instance.logdir == logdir]
@@ -451,9 +445,13 @@ class TensorBoardManager:
             popen = started[1] if started and _same(started[0], instance) \
                 else None
             self._forget(key, instance.pid)
-        if popen is not None:
-            popen.poll()
-        process = _process.process_if_same(instance.pid, instance.create_time)
+        process = None
+        if popen is not None and popen.poll() is None:
+            # Our own child: its pid cannot be reused before we reap it.
+            with contextlib.suppress(psutil.NoSuchProcess):
+                process = psutil.Process(popen.pid)
+        elif popen is None:
+            process = self._process_of(key, instance)
         pids = []
         if process is not None:
             pids = _process.stop_tree(process, grace, popen=popen)
@@ -463,88 +461,16 @@ class TensorBoardManager:
         self.registry.remove(key, instance.pid)
         return pids
 
+    def _trim_logs(self, key):
+        # The registry's own paths, never ones a record names.
+        for path in self.registry.log_paths(key):
+            _process.trim_log(path)
+
     def _forget(self, key, pid):
         for table in (self._started, self._watched):
             entry = table.get(key)
             if entry is not None and entry[0].pid == pid:
                 del table[key]
-
-    # --- argument checks ----------------------------------------------------
-
-    @staticmethod
-    def _normalize_logdir(logdir, must_exist=True):
-        if logdir is None or not str(logdir).strip():
-            raise TensorBoardError("no log directory given")
-        path = os.path.realpath(os.path.expanduser(os.fspath(logdir)))
-        if must_exist and not os.path.isdir(path):
-            if os.path.exists(path):
-                raise TensorBoardError(f"not a directory: {logdir}")
-            raise TensorBoardError(f"log directory does not exist: {logdir}")
-        return path
-
-    @staticmethod
-    def _normalize_python(python):
-        if python is None:
-            found = _process.find_interpreter([sys.executable])
-            if found is None:
-                raise TensorBoardError(
-                    f"this Python ({sys.executable}) cannot import "
-                    f"tensorboard; pass the interpreter of an environment "
-                    f"that has it")
-            return found
-        if not str(python).strip():
-            raise TensorBoardError("empty interpreter path")
-        return _process.normalize_interpreter(python)
-
-    @staticmethod
-    def _check_extra_args(extra_args):
-        return check_extra_args(extra_args)
-
-    @staticmethod
-    def _check_host(host):
-        host = (host or "").strip()
-        if not host:
-            raise TensorBoardError("empty host")
-        warning = security_warning(host)
-        if warning:
-            warnings.warn(warning, TensorBoardSecurityWarning, stacklevel=3)
-        return host
-
-    @staticmethod
-    def _check_port(port):
-        try:
-            value = int(port)
-        except (TypeError, ValueError):
-            raise TensorBoardError(f"bad port: {port!r}") from None
-        if isinstance(port, bool) or not 0 < value < 65536:
-            raise TensorBoardError(f"port out of range (1-65535): {port}")
-        return value
-
-
-def check_extra_args(extra_args):
-    """Return ``extra_args`` as a tuple of strings, or raise
-    :class:`TensorBoardError` for arguments TensorBoard must not get
-    (a single string, or flags the manager sets itself)."""
-    if isinstance(extra_args, str):
-        raise TensorBoardError(
-            "extra_args must be a sequence of arguments, not one string")
-    extra_args = tuple(str(arg) for arg in extra_args)
-    for arg in extra_args:
-        flag = arg.split("=", 1)[0]
-        if flag in _RESERVED_FLAGS:
-            raise TensorBoardError(
-                f"{flag} is set by the manager; use its logdir/host/port "
-                f"options instead of passing it through")
-    return extra_args
-
-
-def security_warning(host):
-    """The warning for serving on ``host`` ('' for a loopback address)."""
-    host = (host or "").strip()
-    if not host or _process.is_loopback(host):
-        return ""
-    return (f"TensorBoard will listen on {host}: the logs it serves become "
-            f"visible to anyone who can reach this machine on the network")
 
 
 def _same(first, second):

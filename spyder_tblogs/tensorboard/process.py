@@ -9,6 +9,7 @@ import ipaddress
 import os
 import re
 import socket
+import stat
 import subprocess
 import sys
 import threading
@@ -231,6 +232,44 @@ def process_if_same(pid, create_time):
         return None
 
 
+#: Name of the ``-X`` option (CPython keeps unknown ones in
+#: ``sys._xoptions`` and ignores them) that the manager puts on TensorBoard's
+#: command line, with the record key as value: a record then shows that its
+#: pid is the server the manager launched for it, not a stranger's process.
+LAUNCH_MARKER = "spyder_tblogs_instance"
+
+
+def launch_marker(key):
+    """Return the interpreter options marking a launch for record ``key``."""
+    return ["-X", f"{LAUNCH_MARKER}={key}"]
+
+
+def launched_for(cmdline, key, logdir):
+    """Tell whether ``cmdline`` is TensorBoard launched for ``key``/``logdir``.
+    """
+    pairs = set(zip(cmdline, cmdline[1:]))
+    return {tuple(launch_marker(key)), ("-m", "tensorboard.main"),
+            ("--logdir", logdir)} <= pairs
+
+
+def process_if_launched(pid, create_time, key, logdir):
+    """Return the live process of a record only if it proves to be ours.
+
+    Like :func:`process_if_same`, and its command line must carry the launch
+    marker of ``key`` and serve ``logdir``. A record naming any other
+    process (forged, or from a pid recycled with a matching start time) gets
+    None, so nothing is ever signalled through it.
+    """
+    process = process_if_same(pid, create_time)
+    if process is None:
+        return None
+    try:
+        cmdline = process.cmdline()
+    except (psutil.Error, OSError):
+        return None
+    return process if launched_for(cmdline, key, logdir) else None
+
+
 def create_time_of(pid):
     """Return ``psutil`` creation time of ``pid`` (None if it is gone)."""
     try:
@@ -318,10 +357,48 @@ def tail_lines(text, lines=20):
     return "\n".join(kept[-lines:])
 
 
+class NotRegularFile(OSError):
+    """A path names a FIFO, device, directory or symlink, not a file."""
+
+
+# Never block on a FIFO, never follow a symlink planted in our directory
+# (both flags are POSIX-only; elsewhere the fstat check below still holds).
+_SAFE_OPEN_FLAGS = getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+
+
+def open_regular(path, flags):
+    """Open ``path`` with ``os.open`` flags if it is a regular file; return
+    the file descriptor.
+
+    Raises
+    ------
+    NotRegularFile
+        If it is anything else (a FIFO named like a record must not hang a
+        reader: the open does not wait for a writer).
+    OSError
+        If it cannot be opened.
+    """
+    fd = os.open(path, flags | _SAFE_OPEN_FLAGS | getattr(os, "O_BINARY", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotRegularFile(errno.EINVAL, "not a regular file", path)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def read_regular(path, max_bytes):
+    """Return up to ``max_bytes`` bytes of the regular file ``path``."""
+    fd = open_regular(path, os.O_RDONLY)
+    with os.fdopen(fd, "rb") as stream:
+        return stream.read(max_bytes)
+
+
 def read_tail(path, lines=20, max_bytes=16384):
     """Return the last ``lines`` non-empty lines of the file at ``path``."""
     try:
-        with open(path, "rb") as stream:
+        with os.fdopen(open_regular(path, os.O_RDONLY), "rb") as stream:
             stream.seek(0, os.SEEK_END)
             size = stream.tell()
             stream.seek(max(0, size - max_bytes))
@@ -336,12 +413,13 @@ def trim_log(path, max_bytes=LOG_MAX_BYTES, keep_bytes=LOG_KEEP_BYTES):
 
     The child writes with ``O_APPEND``, so after truncation its next write
     lands at the new end (no sparse file). A line written during the trim
-    may be lost; these logs are diagnostics, not records.
+    may be lost; these logs are diagnostics, not records. Anything but a
+    regular file (a symlink included) is left alone.
     """
     try:
-        if os.path.getsize(path) <= max_bytes:
-            return
-        with open(path, "r+b") as stream:
+        with os.fdopen(open_regular(path, os.O_RDWR), "r+b") as stream:
+            if os.fstat(stream.fileno()).st_size <= max_bytes:
+                return
             stream.seek(-keep_bytes, os.SEEK_END)
             kept = stream.read()
             stream.seek(0)
@@ -352,8 +430,17 @@ def trim_log(path, max_bytes=LOG_MAX_BYTES, keep_bytes=LOG_KEEP_BYTES):
 
 
 def open_log(path):
-    """Open ``path`` fresh for a child's output, in append mode."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND,
+    """Create ``path`` fresh for a child's output, in append mode.
+
+    Whatever had that name is removed first, so a symlink left there is
+    never followed into someone else's file.
+    """
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND
+                 | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0),
                  0o600)
     return os.fdopen(fd, "ab", buffering=0)
 

@@ -7,18 +7,25 @@ temporary name and moved into place with ``os.replace`` (atomic), so a
 reader never sees half a record, and the last of two concurrent writers wins.
 Anything unreadable is treated as garbage: ignored, and removed if it has
 our record name. The store lives in the user's cache directory (not a shared
-temporary directory, where another user could plant records).
+temporary directory, where another user could plant records), and a
+directory others can write is refused. A record must prove itself before it
+is used: a regular file of bounded size, whose instance hashes to its name
+and whose log files lie in this directory (the manager then also checks the
+recorded process' command line before signalling it).
 """
 
 import contextlib
 import hashlib
 import json
 import os
+import stat
 import sys
 import tempfile
 import time
 
-from spyder_tblogs.tensorboard.instance import ServerState, TensorBoardInstance
+from spyder_tblogs.tensorboard.instance import (
+    ServerState, TensorBoardError, TensorBoardInstance)
+from spyder_tblogs.tensorboard.process import NotRegularFile, read_regular
 
 #: Environment variable overriding the registry directory (tests, CLI).
 REGISTRY_ENV = "SPYDER_TBLOGS_REGISTRY"
@@ -28,6 +35,8 @@ RECORD_SUFFIX = ".json"
 _FORMAT_VERSION = 1
 # Temporary files left by a writer that crashed are removed after this.
 _STALE_TEMP_SECONDS = 3600
+# A record is well under 2 KiB; anything larger is not one of ours.
+_MAX_RECORD_BYTES = 64 * 1024
 
 
 def default_registry_dir():
@@ -53,6 +62,33 @@ def default_registry_dir():
     return os.path.join(cache, "tensorboard")
 
 
+def _refuse_shared_directory(directory):
+    """Raise TensorBoardError if another user owns or can write ``directory``.
+
+    Whoever can write the registry can plant records, and records say which
+    processes to signal. POSIX only: on Windows the per-user cache directory
+    is private through its ACLs, which mode bits do not show.
+    """
+    if os.name != "posix":
+        return
+    info = os.stat(directory)
+    if not stat.S_ISDIR(info.st_mode):
+        raise TensorBoardError(f"registry path is not a directory: "
+                               f"{directory}")
+    if info.st_uid != os.geteuid():
+        problem = "belongs to another user"
+    elif info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        problem = (f"is writable by other users (mode "
+                   f"{stat.S_IMODE(info.st_mode):o})")
+    else:
+        return
+    raise TensorBoardError(
+        f"registry directory {directory} {problem}: anyone who can write "
+        f"there could plant records that make this tool stop their choice "
+        f"of your processes; make it private (chmod 700) or set "
+        f"{REGISTRY_ENV} to a private directory")
+
+
 def identity_hash(logdir, python, extra_args):
     """Return the record name stem for one instance identity."""
     identity = json.dumps([logdir, python, list(extra_args)],
@@ -67,11 +103,20 @@ class Registry:
     ----------
     directory : str
         Created (mode 0700) if missing.
+
+    Raises
+    ------
+    TensorBoardError
+        If the directory is another user's or others can write it (POSIX).
+    OSError
+        If it cannot be created.
     """
 
     def __init__(self, directory):
         self.directory = os.path.abspath(directory)
         os.makedirs(self.directory, mode=0o700, exist_ok=True)
+        _refuse_shared_directory(self.directory)
+        self._real_directory = os.path.realpath(self.directory)
 
     # --- paths ---------------------------------------------------------------
 
@@ -92,7 +137,7 @@ class Registry:
 
         A garbage record is removed and reported as None.
         """
-        return self._read_path(self.record_path(key))
+        return self._read_path(self.record_path(key), key)
 
     def records(self):
         """Return ``[(key, instance, state), ...]`` for every valid record."""
@@ -104,23 +149,28 @@ class Registry:
         for name in sorted(names):
             path = os.path.join(self.directory, name)
             if name.startswith(RECORD_PREFIX) and name.endswith(RECORD_SUFFIX):
-                entry = self._read_path(path)
+                key = name[len(RECORD_PREFIX):-len(RECORD_SUFFIX)]
+                entry = self._read_path(path, key)
                 if entry is not None:
-                    key = name[len(RECORD_PREFIX):-len(RECORD_SUFFIX)]
                     found.append((key, entry[0], entry[1]))
             elif ".tmp" in name:
                 self._remove_stale_temp(path)
         return found
 
-    def _read_path(self, path):
+    def _read_path(self, path, key):
         try:
-            with open(path, "rb") as stream:
-                data = json.loads(stream.read().decode("utf-8"))
+            payload = read_regular(path, _MAX_RECORD_BYTES + 1)
+            if len(payload) > _MAX_RECORD_BYTES:
+                raise ValueError("too large for a record")
+            data = json.loads(payload.decode("utf-8"))
             if not isinstance(data, dict) or data.get("version") != 1:
                 raise ValueError("unknown record format")
             instance = TensorBoardInstance.from_record(data["instance"])
             state = ServerState(data.get("state", "running"))
-        except FileNotFoundError:
+            self._check_belongs(key, instance)
+        except (FileNotFoundError, NotRegularFile):
+            # Gone, or a FIFO/directory/symlink named like a record: skipped
+            # (opened without waiting), never read nor removed.
             return None
         except (OSError, ValueError, KeyError, TypeError):
             # Garbage (a crashed writer from an older version, a stray edit):
@@ -129,6 +179,21 @@ class Registry:
                 os.remove(path)
             return None
         return instance, state
+
+    def _check_belongs(self, key, instance):
+        """Raise ValueError unless ``instance`` is what a record named
+        ``key`` holds: its identity hashes to ``key`` and its logs are this
+        directory's (a record must never make us write elsewhere)."""
+        if identity_hash(instance.logdir, instance.python,
+                         instance.extra_args) != key:
+            raise ValueError("record name does not match its instance")
+        for recorded, expected in zip(
+                (instance.stdout_log, instance.stderr_log),
+                self.log_paths(key)):
+            if os.path.basename(recorded) != os.path.basename(expected) or \
+                    os.path.realpath(os.path.dirname(recorded)) != \
+                    self._real_directory:
+                raise ValueError("log file outside the registry directory")
 
     def _remove_stale_temp(self, path):
         with contextlib.suppress(OSError):
@@ -165,7 +230,7 @@ class Registry:
         """
         path = self.record_path(key)
         if pid is not None:
-            entry = self._read_path(path)
+            entry = self._read_path(path, key)
             if entry is None or entry[0].pid != pid:
                 return
         with contextlib.suppress(OSError):
@@ -188,7 +253,8 @@ class Registry:
             yield True
             return
         path = os.path.join(self.directory, RECORD_PREFIX + key + ".lock")
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT
+                     | getattr(os, "O_NOFOLLOW", 0), 0o600)
         locked = False
         try:
             deadline = time.monotonic() + timeout

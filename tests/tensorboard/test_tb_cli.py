@@ -13,7 +13,7 @@ import psutil
 from tb_helpers import gone, leftover_processes, run_cli, writers
 
 JSON_TYPES = {"pid": int, "port": int, "host": str, "url": str, "logdir": str,
-              "reused": bool}
+              "reused": bool, "listening": list}
 
 
 def assert_one_line_error(result):
@@ -38,6 +38,8 @@ def test_start_list_reuse_stop(sandbox):
     assert info["host"] == "127.0.0.1"
     assert info["url"] == f"http://127.0.0.1:{info['port']}/"
     assert info["logdir"] == os.path.realpath(logdir)
+    # Where it really listens, read from the OS (no data server here).
+    assert info["listening"] == [f"127.0.0.1:{info['port']}"]
     # The CLI has exited; the server keeps running on its own.
     assert not gone(info["pid"])
     assert psutil.Process(info["pid"]).ppid() != os.getpid()
@@ -47,7 +49,9 @@ def test_start_list_reuse_stop(sandbox):
     assert listed.returncode == 0, listed.stderr
     assert json.loads(listed.stdout) == [dict(info)]
     plain = run_cli("tensorboard", "list")
-    assert plain.stdout.split("\t")[:2] == [str(info["pid"]), info["url"]]
+    assert plain.stdout.split("\t")[:3] == [
+        str(info["pid"]), info["url"],
+        f"listening on 127.0.0.1:{info['port']}"]
     # ... and reuses it (same identity: same interpreter and extra args).
     again = run_cli("tensorboard", "start", str(logdir), "--json", "--",
                     "--load_fast=false")

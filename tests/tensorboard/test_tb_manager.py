@@ -17,6 +17,7 @@ from spyder_tblogs.tensorboard import (
     TensorBoardError, TensorBoardManager, TensorBoardSecurityWarning,
     find_interpreter)
 from spyder_tblogs.tensorboard import process as tb_process
+from spyder_tblogs.tensorboard.registry import identity_hash
 from tb_helpers import gone, leftover_processes, tree_pids, writers
 
 FAST = ("--load_fast=false",)
@@ -69,7 +70,7 @@ def test_start_serves_exactly_the_runs_the_index_finds(
     assert psutil.Process(instance.pid).create_time() == pytest.approx(
         instance.create_time)
     assert set(instance.to_json()) == {
-        "pid", "port", "host", "url", "logdir", "reused"}
+        "pid", "port", "host", "url", "logdir", "reused", "listening"}
 
 
 def test_reuse_while_alive_returns_same_pid_quickly(manager, logdir):
@@ -289,7 +290,8 @@ def test_interpreter_without_tensorboard(manager, logdir, sandbox):
         manager.start(str(logdir), python=bare_python)
     assert "cannot run TensorBoard" in caught.value.message
     assert bare_python in caught.value.message
-    assert caught.value.command[:3] == [bare_python, "-m", "tensorboard.main"]
+    assert caught.value.command[0] == bare_python
+    assert caught.value.command[3:5] == ["-m", "tensorboard.main"]
     assert "No module named 'tensorboard'" in caught.value.stderr_tail
 
     missing = str(sandbox / "no-such-python")
@@ -311,9 +313,16 @@ def test_tensorboard_crashing_at_start_reports_stderr_and_command(
     assert "exited at start (exit code 2)" in error.message
     assert "unrecognized arguments: --no_such_flag" in error.message
     assert "unrecognized arguments: --no_such_flag" in error.stderr_tail
-    assert error.command[-1] == "--no_such_flag"
-    assert error.command[:3] == [os.path.abspath(sys.executable), "-m",
-                                 "tensorboard.main"]
+    # The manager's own flags come after the extra ones (the last wins).
+    assert error.command[5] == "--no_such_flag"
+    assert error.command[-6:-1] == ["--logdir", str(logdir), "--host",
+                                    "127.0.0.1", "--port"]
+    assert error.command[:5] == [os.path.abspath(sys.executable), "-X",
+                                 "spyder_tblogs_instance=" + identity_hash(
+                                     os.path.realpath(logdir),
+                                     os.path.abspath(sys.executable),
+                                     ("--no_such_flag",)),
+                                 "-m", "tensorboard.main"]
     assert "--no_such_flag" in error.details()
     assert manager.registry.records() == []
     assert leftover_processes(logdir) == []

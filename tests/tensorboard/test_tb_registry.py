@@ -36,7 +36,7 @@ def test_record_round_trip(tmp_path):
 
 def test_concurrent_writers_never_expose_a_partial_record(tmp_path):
     registry = Registry(str(tmp_path / "registry"))
-    key = identity_hash("/data/logs", "/usr/bin/python3", ())
+    key = identity_hash("/data/logs", "/usr/bin/python3", ("--a",))
     registry.write(key, make_instance(registry, key, 1), ServerState.STARTING)
     stop = threading.Event()
     seen = []

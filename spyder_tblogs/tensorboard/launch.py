@@ -1,0 +1,118 @@
+"""Launching one TensorBoard process and waiting for it (no registry here).
+
+The manager records and tracks what these functions start; they only run
+the process, wait for its HTTP server, and keep Ctrl+C from landing between
+a launch and its record.
+"""
+
+import contextlib
+import os
+import signal
+import subprocess
+import threading
+import time
+
+from spyder_tblogs.tensorboard import process as _process
+from spyder_tblogs.tensorboard.instance import TensorBoardError
+
+#: Seconds between checks while waiting for a new server to answer.
+POLL_INTERVAL = 0.05
+#: Timeout of one HTTP probe of a server that should already be running.
+PROBE_TIMEOUT = 1.0
+
+
+class PortTaken(Exception):
+    """TensorBoard exited because its port was taken (``error`` says so)."""
+
+    def __init__(self, error):
+        super().__init__(error.message)
+        self.error = error
+
+
+def popen_server(command, stdout_log, stderr_log, cwd):
+    """Start ``command`` detached, its output going to the two log files.
+
+    Raises
+    ------
+    TensorBoardError
+        If it cannot be started (missing or non-executable interpreter...).
+    """
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    if os.name == "posix":
+        # Own session: survives the CLI that launched it, and no terminal
+        # signal (Ctrl+C in Spyder's parent shell) reaches it by accident.
+        platform_kwargs = {"start_new_session": True}
+    else:
+        platform_kwargs = {"creationflags": (
+            subprocess.CREATE_NEW_PROCESS_GROUP
+            | subprocess.CREATE_NO_WINDOW)}
+    try:
+        # Output goes to files, never to a pipe nobody reads (it would fill
+        # and block the server). cwd is the registry directory so nothing in
+        # the user's cwd shadows tensorboard on sys.path.
+        with _process.open_log(stdout_log) as out, \
+                _process.open_log(stderr_log) as err:
+            return subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                cwd=cwd, env=env, close_fds=True, **platform_kwargs)
+    except OSError as error:
+        raise TensorBoardError(
+            f"cannot launch {command[0]}: {error.strerror or error}",
+            command) from None
+
+
+def wait_ready(instance, popen, command, deadline, timeout):
+    """Return once ``instance`` answers HTTP.
+
+    Raises
+    ------
+    PortTaken
+        It exited because its port was taken.
+    TensorBoardError
+        It exited otherwise, or did not answer before ``deadline``
+        (``time.monotonic()``; ``timeout`` is for the message).
+    """
+    while True:
+        code = popen.poll()
+        if code is not None:
+            tail = _process.read_tail(instance.stderr_log)
+            last = tail.splitlines()[-1] if tail else "no output"
+            error = TensorBoardError(
+                f"TensorBoard exited at start (exit code {code}): {last}",
+                command, tail)
+            if _process.PORT_IN_USE_PATTERN.search(tail):
+                raise PortTaken(error)
+            raise error
+        remaining = deadline - time.monotonic()
+        if _process.http_ready(instance.url,
+                               max(0.05, min(PROBE_TIMEOUT, remaining))):
+            return
+        if time.monotonic() >= deadline:
+            tail = _process.read_tail(instance.stderr_log)
+            raise TensorBoardError(
+                f"TensorBoard did not answer at {instance.url} within "
+                f"{timeout:g} s", command, tail)
+        time.sleep(POLL_INTERVAL)
+
+
+@contextlib.contextmanager
+def interrupts_deferred():
+    """Hold Ctrl+C (SIGINT) back until the block is done, then raise it.
+
+    Only in the main thread with Python's default handler (the CLI): signal
+    handlers can be changed nowhere else, and an application's own handler
+    is left alone. A server launched and recorded in such a block is never
+    left unrecorded by an interrupt that lands between the two steps.
+    """
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield
+        return
+    received = []
+    signal.signal(signal.SIGINT, lambda signum, frame: received.append(1))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        if received:
+            raise KeyboardInterrupt
