@@ -53,3 +53,15 @@ def run_cli(*args, timeout=120):
         [sys.executable, "-m", "spyder_tblogs", *args],
         stdin=subprocess.DEVNULL, capture_output=True, text=True,
         timeout=timeout)
+
+
+def tree_bytes(root):
+    """Return ``{relative path: bytes}`` of every file under ``root``, to
+    check that an input was left exactly as it was."""
+    found = {}
+    for directory, _, names in os.walk(root):
+        for name in names:
+            path = os.path.join(directory, name)
+            with open(path, "rb") as stream:
+                found[os.path.relpath(path, root)] = stream.read()
+    return found
