@@ -5,6 +5,7 @@ Every diagnostic has a stable ``code`` (for programs and tests), a
 per-file states and return tuples of :class:`Diagnostic`.
 """
 
+import math
 import time
 from dataclasses import dataclass
 from typing import Tuple
@@ -24,6 +25,7 @@ CODES = {
     "truncated-record": "warning",
     "corrupt-record": "error",
     "undecodable-record": "warning",
+    "non-finite-values": "warning",
     "unreadable": "error",
     "hparams-subrun": "info",
     "symlink-loop": "warning",
@@ -181,8 +183,46 @@ def run_diagnostics(run_name, files, now=None):
                 "(writers buffer events for up to 2 minutes): call "
                 "writer.flush() or writer.close(), or use the writer as a "
                 "context manager." % (name, what, _age(quiet)), [name]))
+    found.extend(_nonfinite(files))
     found.extend(_hparams_subrun(run_name, files))
     return tuple(found)
+
+
+def _value_name(value):
+    return "NaN" if math.isnan(value) else ("+Inf" if value > 0 else "-Inf")
+
+
+def _nonfinite(files):
+    """Scalar tags that became NaN or infinite: training that diverged."""
+    first = {}      # tag -> (step, value, last finite value, file name)
+    last_values = {}
+    for name, state in files:
+        for tag, tag_state in state.tags.items():
+            found = tag_state[16]
+            if found is not None and tag not in first:
+                step, value, before = found
+                if before is None:
+                    before = last_values.get(tag)
+                first[tag] = (step, value, before, name)
+            if tag_state[6] is not None:
+                last_values[tag] = tag_state[6]
+    if not first:
+        return []
+    parts = []
+    for tag, (step, value, before, _) in first.items():
+        parts.append("'%s' became %s at step %d (%s)" % (
+            tag, _value_name(value), step,
+            "no finite value before it" if before is None
+            else "last finite value %.6g" % before))
+    shown = "; ".join(parts[:3])
+    if len(parts) > 3:
+        shown += "; and %d more tag(s)" % (len(parts) - 3)
+    return [_make(
+        "non-finite-values",
+        "Training diverged: %s. Every later point of such a tag is "
+        "meaningless; stop the training and lower the learning rate, clip "
+        "gradients or check the inputs for NaN." % shown,
+        sorted({entry[3] for entry in first.values()}))]
 
 
 def _overlaps(files):

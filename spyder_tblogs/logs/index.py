@@ -23,10 +23,12 @@ from spyder_tblogs.logs.discovery import (
 )
 from spyder_tblogs.logs.filenames import parse_event_file_name
 from spyder_tblogs.logs.info import (
-    IndexUpdate, RunInfo, pack_series,
+    IndexUpdate, RunInfo, flat_hparams, pack_series,
 )
 from spyder_tblogs.logs.reader import (
-    SERIES_POINTS, FileState, bytes_at, read_event_file,
+    COUNT, KIND, LAST_STEP, LAST_VALUE, LAST_WALL, MAX_STEP, MAX_VALUE,
+    MAX_VALUE_STEP, MIN_STEP, MIN_VALUE, MIN_VALUE_STEP, NONFINITE, POINTS,
+    SERIES, SERIES_POINTS, FileState, bytes_at, read_event_file,
 )
 
 __all__ = ["LogIndex", "PARALLEL_MIN_BYTES"]
@@ -417,9 +419,12 @@ class LogIndex:
     def _snapshot(self, name, path, files, now):
         """The ``RunInfo.row`` of a run from its ``(file name, FileState)``."""
         # One flat tuple (see RunInfo's notes on nested tuples).
+        hparams = {}
+        for _, state in files:      # in load order: the last file wins
+            hparams.update(state.hparams)
         row = [name, path, tuple(run_diagnostics(name, files, now)),
                max((state.mtime for _, state in files), default=0.0),
-               len(files)]
+               flat_hparams(hparams), len(files)]
         for file_name, state in files:
             row += self._file_row(file_name, state)
         row += _merge_tags(files)
@@ -428,8 +433,9 @@ class LogIndex:
     def _file_row(self, name, state):
         """The fields of the :class:`EventFileInfo` of a file, in order."""
         host, pid, created, suffix = self._names[state.path]
+        first_step, last_step = state.step_range
         return (name, state.path, state.size, state.mtime, host, pid, created,
-                suffix, state.events, state.first_step, state.last_step,
+                suffix, state.events, first_step, last_step,
                 state.first_wall_time, state.last_wall_time,
                 state.corrupt_records, state.partial_tail_bytes, state.error,
                 state.undecodable_records)
@@ -463,33 +469,79 @@ def _merge_tags(files):
     """Merge per-file tag states (in load order) into tag values.
 
     Returns one flat tuple holding, tag after tag in order of first
-    appearance, ``tag, kind, count, first_step, last_step, last_value,
-    last_wall_time, packed_series``: the fields of :class:`TagInfo` (see
-    ``RunInfo.from_row``).
+    appearance, the fields of :class:`TagInfo` in their order
+    (:data:`TAG_FIELDS`; see ``RunInfo.from_row``).
     """
     merged = {}
     for _, state in files:
         for tag, tag_state in state.tags.items():
-            count, first_step, last_step = tag_state[0], tag_state[1], tag_state[2]
-            last_wall, last_value, kind, series = (
-                tag_state[5], tag_state[6], tag_state[7], tag_state[9])
             entry = merged.get(tag)
             if entry is None:
-                entry = merged[tag] = [kind, 0, first_step, last_step, None,
-                                       last_wall, []]
-            entry[1] += count
-            entry[3] = last_step
-            entry[5] = last_wall
-            if last_value is not None:
-                entry[4] = last_value
-            if series is not None and last_value is not None:
-                entry[6].append((series[2], (last_step, last_wall, last_value)))
+                entry = merged[tag] = _MergedTag(tag_state[KIND])
+            entry.add(tag_state)
     values = []
-    for tag, (kind, count, first_step, last_step, last_value, last_wall,
-              parts) in merged.items():
-        values += (tag, kind, count, first_step, last_step, last_value,
-                   last_wall, pack_series(_merge_series(parts)))
+    for tag, entry in merged.items():
+        values.append(tag)
+        values += entry.fields()
     return tuple(values)
+
+
+class _MergedTag:
+    """One tag over the files of a run, while they are merged."""
+
+    __slots__ = ("kind", "count", "first_step", "last_step", "last_value",
+                 "last_wall", "min_value", "min_step", "max_value", "max_step",
+                 "nonfinite", "parts")
+
+    def __init__(self, kind):
+        self.kind = kind
+        self.count = 0
+        self.first_step = self.last_step = None
+        self.last_value = self.last_wall = None
+        self.min_value, self.min_step = math.inf, None
+        self.max_value, self.max_step = -math.inf, None
+        self.nonfinite = None
+        self.parts = []
+
+    def add(self, tag_state):
+        self.count += tag_state[COUNT]
+        low, high = tag_state[MIN_STEP], tag_state[MAX_STEP]
+        if self.first_step is None or low < self.first_step:
+            self.first_step = low
+        if self.last_step is None or high > self.last_step:
+            self.last_step = high
+        self.last_wall = tag_state[LAST_WALL]
+        last_value = tag_state[LAST_VALUE]
+        if last_value is None:
+            return
+        if tag_state[MIN_VALUE_STEP] is not None:
+            if tag_state[MIN_VALUE] < self.min_value:
+                self.min_value = tag_state[MIN_VALUE]
+                self.min_step = tag_state[MIN_VALUE_STEP]
+            if tag_state[MAX_VALUE] > self.max_value:
+                self.max_value = tag_state[MAX_VALUE]
+                self.max_step = tag_state[MAX_VALUE_STEP]
+        if self.nonfinite is None and tag_state[NONFINITE] is not None:
+            step, value, before = tag_state[NONFINITE]
+            # A file that starts non-finite: the value before it is the
+            # previous file's last.
+            self.nonfinite = (step, value,
+                              self.last_value if before is None else before)
+        self.last_value = last_value
+        series = tag_state[SERIES]
+        if series is not None:
+            self.parts.append((series[POINTS], (tag_state[LAST_STEP],
+                                                self.last_wall, last_value)))
+
+    def fields(self):
+        """The fields of :class:`TagInfo` after ``tag``, in order."""
+        step, value, before = self.nonfinite or (None, None, None)
+        found = self.min_step is not None
+        return (self.kind, self.count, self.first_step, self.last_step,
+                self.last_value, self.last_wall,
+                self.min_value if found else None, self.min_step,
+                self.max_value if found else None, self.max_step,
+                step, value, before, pack_series(_merge_series(self.parts)))
 
 
 def _merge_series(parts):

@@ -10,13 +10,14 @@ from spyder_tblogs.logs.diagnostics import Diagnostic  # noqa: F401
 
 __all__ = ["EventFileInfo", "TagInfo", "RunInfo", "IndexUpdate",
            "pack_series", "RUN_NAME", "RUN_PATH", "RUN_DIAGNOSTICS",
-           "RUN_LAST_MODIFIED", "RUN_FILE_COUNT", "RUN_FILES",
+           "RUN_LAST_MODIFIED", "RUN_HPARAMS", "RUN_FILE_COUNT", "RUN_FILES",
+           "TAG_FIELDS",
            "FILE_FIELDS", "FILE_FIELD_COUNT", "TAG_FIELD_COUNT",
-           "run_file_field", "json_safe", "nonfinite_name"]
+           "run_file_field", "json_safe", "nonfinite_name", "flat_hparams"]
 
 # Positions in ``RunInfo.row``; the files' fields start at RUN_FILES.
-(RUN_NAME, RUN_PATH, RUN_DIAGNOSTICS, RUN_LAST_MODIFIED, RUN_FILE_COUNT,
- RUN_FILES) = range(6)
+(RUN_NAME, RUN_PATH, RUN_DIAGNOSTICS, RUN_LAST_MODIFIED, RUN_HPARAMS,
+ RUN_FILE_COUNT, RUN_FILES) = range(7)
 
 # One series point: step, wall time, value (three doubles).
 _POINT = struct.Struct("<ddd")
@@ -66,8 +67,11 @@ class EventFileInfo:
         Parsed from the name (``None`` where the writer omits them).
     events : int
         Records decoded (including the ``file_version`` header event).
-    first_step, last_step, first_wall_time, last_wall_time
-        Of the events that carry data (summaries, graphs), in file order.
+    first_step, last_step
+        Lowest and highest step of the events that carry data (summaries,
+        graphs): how far training got, whatever order steps came in.
+    first_wall_time, last_wall_time
+        Of the first and last events that carry data, in file order.
     corrupt_records : int
         Records skipped because their data failed the checksum.
     partial_tail_bytes : int
@@ -151,11 +155,19 @@ class TagInfo:
     count : int
         Values written (TensorBoard shows all of them with sampling off).
     first_step, last_step : int
-        Steps of the first and last value, in file-name then file order
-        (TensorBoard's load order).
+        Lowest and highest step of its values.
     last_value : float or None
-        Last scalar value (scalars only).
+        Last scalar value (scalars only), in file-name then file order
+        (TensorBoard's load order).
     last_wall_time : float or None
+    min_value, max_value : float or None
+        Scalars only: the smallest and largest finite value, read from every
+        point (never a sample), and ``min_value_step``, ``max_value_step``,
+        the steps of their first occurrence.
+    nonfinite_step : int or None
+        Scalars only: the step of the first value that is NaN or infinite
+        (training that diverged), ``nonfinite_value`` that value and
+        ``last_finite_value`` the value before it (``None`` if none).
     series : tuple of (int, float, float)
         Scalars only: bounded, evenly thinned ``(step, wall_time, value)``
         points for previews, always ending with the last point. Built on
@@ -172,6 +184,13 @@ class TagInfo:
     last_step: int
     last_value: Optional[float]
     last_wall_time: Optional[float]
+    min_value: Optional[float] = None
+    min_value_step: Optional[int] = None
+    max_value: Optional[float] = None
+    max_value_step: Optional[int] = None
+    nonfinite_step: Optional[int] = None
+    nonfinite_value: Optional[float] = None
+    last_finite_value: Optional[float] = None
     packed_series: bytes = field(default=b"", repr=False)
 
     @property
@@ -188,7 +207,9 @@ class TagInfo:
                 "last_value_nonfinite": nonfinite_name(self.last_value)}
 
 
-TAG_FIELD_COUNT = len(fields(TagInfo))
+# TagInfo's field names, in order (how tags are laid in RunInfo.row).
+TAG_FIELDS = tuple(item.name for item in fields(TagInfo))
+TAG_FIELD_COUNT = len(TAG_FIELDS)
 
 
 class RunInfo:
@@ -208,6 +229,9 @@ class RunInfo:
     diagnostics : tuple of Diagnostic
     last_modified : float
         Latest modification time of its event files.
+    hparams : Mapping[str, float or str or bool]
+        Hyper-parameters written for the run (TensorBoard's hparams
+        plugin), read-only, sorted by name.
 
     Notes
     -----
@@ -224,17 +248,19 @@ class RunInfo:
     """
 
     __slots__ = ("name", "path", "file_values", "tag_values", "diagnostics",
-                 "last_modified")
+                 "last_modified", "hparam_values")
 
-    def __init__(self, name, path, files, tags, diagnostics, last_modified):
+    def __init__(self, name, path, files, tags, diagnostics, last_modified,
+                 hparams=None):
         self._init(name, path,
                    tuple(value for info in files for value in _file_row(info)),
                    tuple(value for info in tags.values()
                          for value in _tag_row(info)),
-                   tuple(diagnostics), last_modified)
+                   tuple(diagnostics), last_modified,
+                   flat_hparams(hparams or {}))
 
     def _init(self, name, path, file_values, tag_values, diagnostics,
-              last_modified):
+              last_modified, hparam_values):
         setter = object.__setattr__
         setter(self, "name", name)
         setter(self, "path", path)
@@ -242,6 +268,7 @@ class RunInfo:
         setter(self, "tag_values", tag_values)
         setter(self, "diagnostics", diagnostics)
         setter(self, "last_modified", last_modified)
+        setter(self, "hparam_values", hparam_values)
 
     @classmethod
     def from_row(cls, row):
@@ -250,18 +277,19 @@ class RunInfo:
         Parameters
         ----------
         row : tuple
-            ``(name, path, diagnostics, last_modified, file count)``
-            (positions ``RUN_NAME`` ... ``RUN_FILE_COUNT``), then from
-            ``RUN_FILES`` on, file after file, the ``FILE_FIELD_COUNT``
+            ``(name, path, diagnostics, last_modified, hparams, file
+            count)`` (positions ``RUN_NAME`` ... ``RUN_FILE_COUNT``), then
+            from ``RUN_FILES`` on, file after file, the ``FILE_FIELD_COUNT``
             fields of :class:`EventFileInfo` in their order, then tag after
             tag the ``TAG_FIELD_COUNT`` fields of :class:`TagInfo`.
-            ``diagnostics`` is a tuple.
+            ``diagnostics`` is a tuple, ``hparams`` a flat tuple of names
+            and values (see :func:`flat_hparams`).
         """
         tags_start = RUN_FILES + row[RUN_FILE_COUNT] * FILE_FIELD_COUNT
         run = cls.__new__(cls)
         run._init(row[RUN_NAME], row[RUN_PATH], row[RUN_FILES:tags_start],
                   row[tags_start:], row[RUN_DIAGNOSTICS],
-                  row[RUN_LAST_MODIFIED])
+                  row[RUN_LAST_MODIFIED], row[RUN_HPARAMS])
         return run
 
     @property
@@ -272,8 +300,15 @@ class RunInfo:
         collector nothing; RunInfo objects are made from them when needed.
         """
         return (self.name, self.path, self.diagnostics, self.last_modified,
+                self.hparam_values,
                 len(self.file_values) // FILE_FIELD_COUNT) + \
             self.file_values + self.tag_values
+
+    @property
+    def hparams(self):
+        """Read-only mapping name -> value of the run's hyper-parameters."""
+        values = self.hparam_values
+        return MappingProxyType(dict(zip(values[::2], values[1::2])))
 
     @property
     def files(self):
@@ -317,9 +352,17 @@ class RunInfo:
             "name": self.name,
             "path": self.path,
             "files": [info.to_dict() for info in self.files],
+            "hparams": dict(self.hparams),
             "tags": {tag: info.to_dict() for tag, info in self.tags.items()},
             "diagnostics": [item.to_dict() for item in self.diagnostics],
         }
+
+
+def flat_hparams(hparams):
+    """A mapping of hyper-parameters as one flat tuple ``(name, value, ...)``
+    sorted by name (how :attr:`RunInfo.row` keeps them)."""
+    return tuple(item for name in sorted(hparams)
+                 for item in (name, hparams[name]))
 
 
 def _chunks(values, size):
@@ -332,8 +375,7 @@ def _file_row(info):
 
 
 def _tag_row(info):
-    return (info.tag, info.kind, info.count, info.first_step, info.last_step,
-            info.last_value, info.last_wall_time, info.packed_series)
+    return tuple(getattr(info, name) for name in TAG_FIELDS)
 
 
 @dataclass(frozen=True)

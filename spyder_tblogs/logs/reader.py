@@ -44,6 +44,13 @@ _LEGACY_KINDS = {
 COUNT, FIRST_STEP, LAST_STEP, MIN_STEP, MAX_STEP = 0, 1, 2, 3, 4
 LAST_WALL, LAST_VALUE, KIND, MODE, SERIES, REGRESSIONS = 5, 6, 7, 8, 9, 10
 FIRST_WALL = 11
+# Scalars: the smallest and largest finite value and their steps, and the
+# first value that was not finite as (step, value, last value before it).
+MIN_VALUE, MIN_VALUE_STEP, MAX_VALUE, MAX_VALUE_STEP, NONFINITE = (
+    12, 13, 14, 15, 16)
+# TensorBoard's hparams plugin: the summary that holds a run's values.
+HPARAMS_PLUGIN = "hparams"
+HPARAMS_START_TAG = "_hparams_/session_start_info"
 # How a tag's scalar value is read.
 _NO_VALUE, _SIMPLE_VALUE, _TENSOR_VALUE = 0, 1, 2
 # Series: [stride, points seen, array('d') of step, wall_time, value triples]
@@ -99,6 +106,9 @@ class FileState:
         value in this file.
     first_regression : tuple or None
         ``(tag, previous_step, step)`` of the first regression.
+    hparams : dict
+        Hyper-parameters of the run written into this file (TensorBoard's
+        hparams plugin), name -> float, str or bool.
     tags : dict
         Tag -> tag-state list (see the ``COUNT``... index constants).
     """
@@ -127,6 +137,7 @@ class FileState:
         self.clear_error()
         self.regressions = 0
         self.first_regression = None
+        self.hparams = {}
         self.tags = {}
 
     def clear_error(self):
@@ -134,6 +145,16 @@ class FileState:
         self.error = None
         self.error_offset = None
         self.error_bytes = None
+
+    @property
+    def step_range(self):
+        """``(lowest, highest)`` step of the data read, or ``(None, None)``:
+        how far training got, whatever order the steps came in."""
+        tags = self.tags.values()
+        if not tags:
+            return None, None
+        return (min(tag_state[3] for tag_state in tags),
+                max(tag_state[4] for tag_state in tags))
 
     @property
     def partial_tail_bytes(self):
@@ -204,12 +225,39 @@ def _new_tag_state(value, step, wall_time):
         mode = _NO_VALUE
     series = [1, 0, array("d")] if mode else None
     return [0, step, step, step, step, wall_time, None, kind, mode, series, 0,
-            wall_time]
+            wall_time, _INF, None, -_INF, None, None]
 
 
 def _new_event_tag_state(kind, step, wall_time):
     return [0, step, step, step, step, wall_time, None, kind, _NO_VALUE, None,
-            0, wall_time]
+            0, wall_time, _INF, None, -_INF, None, None]
+
+
+_INF = float("inf")
+
+
+def _note_nonfinite(tag_state, step, number):
+    """Remember the first value of a tag that is NaN or infinite (rare)."""
+    if tag_state[16] is None:
+        tag_state[16] = (step, number, tag_state[6])
+
+
+def hparams_of(value):
+    """The hyper-parameters in an hparams ``session_start_info`` value, as a
+    dict of name -> float, str or bool (``{}`` if they cannot be read)."""
+    from tensorboard.plugins.hparams import plugin_data_pb2
+
+    data = plugin_data_pb2.HParamsPluginData()
+    try:
+        data.ParseFromString(value.metadata.plugin_data.content)
+    except DecodeError:
+        return {}
+    found = {}
+    for name, item in data.session_start_info.hparams.items():
+        which = item.WhichOneof("kind")
+        if which in ("number_value", "string_value", "bool_value"):
+            found[name] = getattr(item, which)
+    return found
 
 
 def thin_series(series):
@@ -419,8 +467,19 @@ def read_event_file(state, chunk_size=CHUNK_SIZE):
                         tag_state[2] = step
                         tag_state[5] = wall
                         tag_state[0] += 1
-                        number = tag_state[6] = unpack_float(
-                            data, length - 4)[0]
+                        number = unpack_float(data, length - 4)[0]
+                        # NaN and infinities, and only they, give a
+                        # non-zero (NaN) difference.
+                        if number - number:
+                            _note_nonfinite(tag_state, step, number)
+                        else:
+                            if number < tag_state[12]:
+                                tag_state[12] = number
+                                tag_state[13] = step
+                            if number > tag_state[14]:
+                                tag_state[14] = number
+                                tag_state[15] = step
+                        tag_state[6] = number
                         series = tag_state[9]
                         seen = series[1]
                         if not seen % series[0]:
@@ -506,6 +565,15 @@ def read_event_file(state, chunk_size=CHUNK_SIZE):
                                     data, after_step, tag, mode)
                                 known_layouts[data[after_step:-4]] = (
                                     (tag, tag_state) if is_scalar else False)
+                            if number - number:
+                                _note_nonfinite(tag_state, step, number)
+                            else:
+                                if number < tag_state[12]:
+                                    tag_state[12] = number
+                                    tag_state[13] = step
+                                if number > tag_state[14]:
+                                    tag_state[14] = number
+                                    tag_state[15] = step
                             tag_state[6] = number
                             series = tag_state[9]
                             seen = series[1]
@@ -517,6 +585,10 @@ def read_event_file(state, chunk_size=CHUNK_SIZE):
                                 if len(points) >= max_points:
                                     thin_series(series)
                             series[1] = seen + 1
+                        elif tag == HPARAMS_START_TAG:
+                            # The last session's values win (a Keras
+                            # callback writes them at each fit).
+                            state.hparams = hparams_of(value)
                 elif what in ("graph_def", "meta_graph_def",
                               "tagged_run_metadata"):
                     step = event.step

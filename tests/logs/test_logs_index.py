@@ -250,7 +250,11 @@ def test_step_regression_within_a_file(tmp_path):
     assert _codes(run) == ["step-regression"]
     assert "from 9 to 3" in run.diagnostics[0].message
     tag = run.tags["loss"]
-    assert (tag.count, tag.first_step, tag.last_step) == (13, 0, 5)
+    # Lowest and highest step (how far training got), not file order;
+    # the last value is the last written.
+    assert (tag.count, tag.first_step, tag.last_step) == (13, 0, 9)
+    assert tag.last_value == 5.0
+    assert run.files[0].last_step == 9
 
 
 def test_restart_into_the_same_run_overlaps(tmp_path):
@@ -364,7 +368,7 @@ def test_snapshots_are_immutable_and_json_has_the_exact_shape(mixed_logdir):
     document = index.to_dict()
     assert set(document) == {"logdir", "runs"}
     for run_dict in document["runs"]:
-        assert set(run_dict) == {"name", "path", "files", "tags",
+        assert set(run_dict) == {"name", "path", "hparams", "files", "tags",
                                  "diagnostics"}
         for file_dict in run_dict["files"]:
             assert set(file_dict) == {
