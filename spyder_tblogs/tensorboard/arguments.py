@@ -82,13 +82,18 @@ def check_extra_args(extra_args):
     TensorBoardError
         For a single string (it would be split nowhere), an argument that
         sets or abbreviates a flag the manager sets itself (the message
-        names the flag), and absl's ``--flagfile``.
+        names the flag), absl's ``--flagfile`` and a bare ``--``.
     """
     if isinstance(extra_args, str):
         raise TensorBoardError(
             "extra_args must be a sequence of arguments, not one string")
     extra_args = tuple(str(arg) for arg in extra_args)
     for arg in extra_args:
+        if arg == "--":
+            # The manager's flags follow the extra ones: after "--" they
+            # would be taken for stray words and TensorBoard would exit.
+            raise TensorBoardError(
+                "a bare -- cannot be an extra TensorBoard argument")
         if is_flag_file_directive(arg):
             raise TensorBoardError(
                 f"{arg.split('=', 1)[0]} reads more TensorBoard flags from a "

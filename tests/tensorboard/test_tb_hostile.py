@@ -69,8 +69,11 @@ def test_abbreviated_reserved_flags_are_refused_naming_the_flag(sandbox):
         check_extra_args(["--logd", "x"])
     # Flags that merely look alike go through.
     assert check_extra_args(["--log_dir=x", "--load_fast=false", "--path_pr",
-                             "-v", "1", "--"]) == (
-        "--log_dir=x", "--load_fast=false", "--path_pr", "-v", "1", "--")
+                             "-v", "1"]) == (
+        "--log_dir=x", "--load_fast=false", "--path_pr", "-v", "1")
+    # A bare "--" would turn the manager's flags, which follow, into words.
+    with pytest.raises(TensorBoardError, match="bare --"):
+        check_extra_args(["--load_fast=false", "--"])
     assert leftover_processes(sandbox) == []
     assert os.listdir(sandbox / "registry") == []
     assert tree_bytes(logdir) == before
