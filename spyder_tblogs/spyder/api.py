@@ -51,12 +51,6 @@ class TBLogsContextMenuSections:
     Directories = "tblogs_directories_section"
 
 
-class TBLogsOptionsMenuSections:
-    """Sections of the pane's options (hamburger) menu."""
-
-    Directories = "tblogs_directories_section"
-
-
 class InterpreterMode:
     """Values of the ``interpreter_mode`` option."""
 

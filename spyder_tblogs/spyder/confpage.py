@@ -9,6 +9,7 @@ from spyder.api.preferences import PluginConfigPage
 from spyder.api.translations import _
 
 from spyder_tblogs.spyder.api import InterpreterMode, OpenTarget
+from spyder_tblogs.spyder.config import DEFAULT_HOST
 from spyder_tblogs.spyder.widgets.instances import host_security_warning
 
 
@@ -65,8 +66,8 @@ class TBLogsConfigPage(PluginConfigPage):
         server_layout = QVBoxLayout()
         self.host_edit = self.create_lineedit(
             _("Host to bind:"), "host",
-            tip=_("127.0.0.1 keeps TensorBoard reachable from this computer "
-                  "only"))
+            tip=_("{} keeps TensorBoard reachable from this computer "
+                  "only").format(DEFAULT_HOST))
         self.host_warning = QLabel()
         self.host_warning.setWordWrap(True)
         self.host_warning.setTextFormat(Qt.PlainText)
@@ -77,7 +78,7 @@ class TBLogsConfigPage(PluginConfigPage):
                                    min_=1024, max_=65535, step=1)
         port_auto.checkbox.toggled.connect(
             lambda checked: port.setEnabled(not checked))
-        port.setEnabled(not self.get_option("port_auto", True))
+        port.setEnabled(not self.get_option("port_auto"))
         extra_args = self.create_lineedit(
             _("Extra arguments:"), "extra_args",
             tip=_("Passed to tensorboard as they are, e.g. "
@@ -119,7 +120,7 @@ class TBLogsConfigPage(PluginConfigPage):
             _("Search depth:"), _("directory levels"), "autodetect_depth",
             min_=1, max_=20, step=1)
         autodetect.checkbox.toggled.connect(depth.setEnabled)
-        depth.setEnabled(self.get_option("autodetect", True))
+        depth.setEnabled(self.get_option("autodetect"))
         watching = self.create_checkbox(
             _("Watch log files for changes"), "file_watching",
             tip=_("Uses the operating system's file notifications; polling "
@@ -137,8 +138,8 @@ class TBLogsConfigPage(PluginConfigPage):
             layout.addWidget(group)
         layout.addStretch(1)
         self.setLayout(layout)
-        self._update_host_warning(self.get_option("host", "127.0.0.1"))
-        self._update_extra_args_error(self.get_option("extra_args", ""))
+        self._update_host_warning(self.get_option("host"))
+        self._update_extra_args_error(self.get_option("extra_args"))
         self._update_interpreter_path()
 
     def is_valid(self):

@@ -6,7 +6,8 @@ which console is current and what is its name, which process is its kernel
 (pid, host, start time), is it idle, running code or paused in the debugger,
 when was it busy, and what is its working directory.
 
-Everything it reads is already on Spyder's side of the wire:
+Everything it reads is already on Spyder's side of the wire
+(:mod:`spyder_tblogs.spyder.shell`):
 
 - the kernel pid comes from the kernel manager's launcher process (checked
   with ``psutil`` against the connection file, because in conda and pixi
@@ -20,27 +21,26 @@ Everything it reads is already on Spyder's side of the wire:
   the kernel).
 
 So the tracker keeps answering while the kernel is busy or stopped at a
-breakpoint: no ``execute``, no comm call. Every access to Spyder's widgets is
-guarded; if a future Spyder renames something, the tracker reports less
-(``None``, ``"none"``) instead of raising.
+breakpoint: no ``execute``, no comm call.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import socket
 import threading
 import time
 
 from qtpy.QtCore import QObject, QTimer, Signal
 
-from spyder_tblogs.logs.ownership import (
-    STATE_DEBUGGING, STATE_IDLE, STATE_NONE, STATE_RUNNING, STATE_STARTING,
-    KernelIdentity)
+from spyder_tblogs.logs.console_state import ConsoleState
+from spyder_tblogs.logs.kernel_process import (
+    find_kernel_pid, process_start_time)
+from spyder_tblogs.logs.ownership import KernelIdentity
+from spyder_tblogs.spyder.shell import (
+    _ask, is_remote_shell, kernel_clues, shell_state)
 
-__all__ = ["ConsoleTracker", "kernel_pid", "process_start_time",
-           "shell_state", "is_remote_shell"]
+__all__ = ["ConsoleTracker"]
 
 logger = logging.getLogger(__name__)
 
@@ -51,172 +51,32 @@ PID_RETRY_SECONDS = 5.0
 # bounding memory for consoles that live for weeks.
 MAX_BUSY_INTERVALS = 500
 
-_READY_CONNECTION_STATES = ("spyder_kernel_ready", "ipykernel_ready")
-_FAILED_CONNECTION_STATES = ("error", "closed", "crashed")
+# Disconnecting from a widget Qt already deleted, or a slot already gone.
+_DISCONNECT_ERRORS = (RuntimeError, TypeError)
 
 
-def _call(obj, name, *args, default=None):
-    """Call ``obj.name(*args)``; ``default`` if missing or failing."""
-    method = getattr(obj, name, None)
-    if method is None:
-        return default
-    try:
-        return method(*args)
-    except Exception:  # a Spyder change must not break the pane
-        logger.debug("%s.%s failed", type(obj).__name__, name, exc_info=True)
-        return default
+def _connect(owner, signals):
+    """Connect ``owner``'s signals that exist; return what was connected.
 
-
-def is_remote_shell(shellwidget) -> bool:
-    """Whether the console's kernel runs on another machine.
-
-    Parameters
-    ----------
-    shellwidget : ShellWidget
-
-    Returns
-    -------
-    bool
+    A console still being built, or a stand-in in tests, lacks some.
     """
-    if _call(shellwidget, "is_remote", default=False):
-        return True
-    handler = getattr(shellwidget, "kernel_handler", None)
-    if handler is None:
-        return False
-    return bool(getattr(handler, "hostname", None)
-                or getattr(handler, "ssh_connection", None)
-                or getattr(handler, "websocket_url", None))
+    connections = []
+    for name, slot in signals:
+        signal = getattr(owner, name, None)
+        if signal is None:
+            logger.debug("%s has no signal %s", type(owner).__name__, name)
+            continue
+        signal.connect(slot)
+        connections.append((signal, slot))
+    return connections
 
 
-def _launcher_pid(kernel_manager) -> int | None:
-    """Pid of the process jupyter_client started for the kernel."""
-    if kernel_manager is None:
-        return None
-    provisioner = getattr(kernel_manager, "provisioner", None)
-    for owner, attribute in ((getattr(provisioner, "process", None), "pid"),
-                             (provisioner, "pid"),
-                             (getattr(kernel_manager, "kernel", None), "pid")):
-        pid = getattr(owner, attribute, None) if owner is not None else None
-        if isinstance(pid, int) and pid > 0:
-            return pid
-    return None
-
-
-def _mentions(process, needle: str) -> bool:
-    try:
-        return any(needle in part for part in process.cmdline())
-    except Exception:  # gone or not ours to inspect
-        return False
-
-
-def kernel_pid(shellwidget) -> int | None:
-    """Process id of a local console's kernel, found without asking it.
-
-    Parameters
-    ----------
-    shellwidget : ShellWidget
-
-    Returns
-    -------
-    int or None
-        None for remote kernels, consoles without a kernel, or when the
-        process cannot be found.
-
-    Notes
-    -----
-    Reads the process table: the console tracker calls it in a thread.
-    """
-    clues = _kernel_clues(shellwidget)
-    return None if clues is None else _find_kernel_pid(*clues)
-
-
-def _kernel_clues(shellwidget):
-    """``(connection file name, launcher pid)`` of a local kernel, or None.
-
-    Cheap: read from Spyder's objects, on the GUI thread.
-    """
-    handler = getattr(shellwidget, "kernel_handler", None)
-    if handler is None or is_remote_shell(shellwidget):
-        return None
-    connection_file = getattr(handler, "connection_file", None)
-    needle = os.path.basename(connection_file) if connection_file else None
-    return needle, _launcher_pid(getattr(handler, "kernel_manager", None))
-
-
-def _find_kernel_pid(needle, launcher) -> int | None:
-    """The kernel's pid from the process table (slow: any thread)."""
-    try:
-        import psutil
-    except ImportError:
-        return launcher
-    if launcher is not None:
+def _disconnect(connections):
+    for signal, slot in connections:
         try:
-            root = psutil.Process(launcher)
-            family = [root] + root.children(recursive=True)
-        except Exception:
-            return None
-        if needle:
-            # The launcher may be `conda run`/`pixi run`: the kernel is the
-            # descendant started with our connection file.
-            for process in family:
-                if (_mentions(process, needle)
-                        and _mentions(process, "kernel")):
-                    return process.pid
-        return launcher
-    if not needle:
-        return None
-    # A console connected to an existing local kernel: no manager, look for
-    # the process started with the connection file.
-    try:
-        for process in psutil.process_iter():
-            if _mentions(process, needle) and process.pid != os.getpid():
-                return process.pid
-    except Exception:
-        return None
-    return None
-
-
-def process_start_time(pid: int | None) -> float | None:
-    """When process ``pid`` started (seconds since the epoch), if known."""
-    if pid is None:
-        return None
-    try:
-        import psutil
-        return psutil.Process(pid).create_time()
-    except Exception:
-        return None
-
-
-def shell_state(shellwidget) -> str:
-    """State of a console from the flags Spyder keeps on its side.
-
-    Parameters
-    ----------
-    shellwidget : ShellWidget or None
-
-    Returns
-    -------
-    str
-        ``"none"`` (no console or a failed kernel), ``"starting"``,
-        ``"debugging"`` (paused at the debugger prompt), ``"running"`` (code
-        executing, including a debugger step) or ``"idle"``.
-    """
-    if shellwidget is None:
-        return STATE_NONE
-    handler = getattr(shellwidget, "kernel_handler", None)
-    if handler is None:
-        return STATE_STARTING
-    connection_state = str(getattr(handler, "connection_state", ""))
-    if connection_state in _FAILED_CONNECTION_STATES:
-        return STATE_NONE
-    if connection_state and connection_state not in _READY_CONNECTION_STATES:
-        return STATE_STARTING
-    if _call(shellwidget, "is_waiting_pdb_input", default=False):
-        return STATE_DEBUGGING
-    if getattr(shellwidget, "_executing", False) or _call(
-            shellwidget, "is_debugging", default=False):
-        return STATE_RUNNING
-    return STATE_IDLE
+            signal.disconnect(slot)
+        except _DISCONNECT_ERRORS:  # already gone with its widget
+            pass
 
 
 class _ShellWatcher(QObject):
@@ -233,7 +93,7 @@ class _ShellWatcher(QObject):
         super().__init__(parent)
         self.shellwidget = shellwidget
         self.key = id(shellwidget)
-        self.state = STATE_NONE
+        self.state = ConsoleState.NONE
         # Spyder said the kernel is disconnected for good (closed console,
         # dead kernel) until a kernel connects again.
         self.kernel_gone = False
@@ -246,33 +106,19 @@ class _ShellWatcher(QObject):
         self._sig_kernel_found.connect(self._on_kernel_found)
         if self._kernel_handler is not None:
             self._look_up_kernel(self._kernel_handler)
-        self._connections = []
-        for name, slot in (
-                ("executing", self._on_activity),
-                ("executed", self._on_activity),
-                ("sig_pdb_state_changed", self._on_activity),
-                ("sig_prompt_ready", self._on_activity),
-                ("sig_kernel_is_ready", self._on_kernel_ready),
-                ("sig_working_directory_changed", self._on_cwd_changed),
-                ("destroyed", self._on_destroyed)):
-            signal = getattr(shellwidget, name, None)
-            if signal is None:
-                logger.debug("ShellWidget has no signal %s", name)
-                continue
-            try:
-                signal.connect(slot)
-                self._connections.append((signal, slot))
-            except Exception:
-                logger.debug("Cannot connect to %s", name, exc_info=True)
+        self._connections = _connect(shellwidget, (
+            ("executing", self._on_activity),
+            ("executed", self._on_activity),
+            ("sig_pdb_state_changed", self._on_activity),
+            ("sig_prompt_ready", self._on_activity),
+            ("sig_kernel_is_ready", self._on_kernel_ready),
+            ("sig_working_directory_changed", self._on_cwd_changed),
+            ("destroyed", self._on_destroyed)))
         self.resync()
 
     def disconnect_all(self):
         """Stop listening to the shell widget."""
-        for signal, slot in self._connections:
-            try:
-                signal.disconnect(slot)
-            except Exception:  # already gone with its widget
-                pass
+        _disconnect(self._connections)
         self._connections = []
 
     # ---- Identity
@@ -305,7 +151,7 @@ class _ShellWatcher(QObject):
     def _look_up_kernel(self, handler):
         if self._lookup_handler is handler:
             return      # already looking
-        clues = _kernel_clues(self.shellwidget)
+        clues = kernel_clues(self.shellwidget)
         if clues is None:
             self._pid_cache = (handler, None, None, time.monotonic())
             return
@@ -313,12 +159,8 @@ class _ShellWatcher(QObject):
         found = self._sig_kernel_found
 
         def look_up():
-            pid = started = None
-            try:
-                pid = _find_kernel_pid(*clues)
-                started = process_start_time(pid)
-            except Exception:   # never let a lookup kill the thread noisily
-                logger.debug("Kernel lookup failed", exc_info=True)
+            pid = find_kernel_pid(*clues)
+            started = process_start_time(pid)
             try:
                 found.emit((handler, pid, started))
             except RuntimeError:
@@ -341,18 +183,17 @@ class _ShellWatcher(QObject):
     def resync(self):
         """Recompute the state; open or close a busy period on change."""
         if self.shellwidget is None or self.kernel_gone:
-            state = STATE_NONE
+            state = ConsoleState.NONE
         else:
             state = shell_state(self.shellwidget)
         if state == self.state:
             return False
         previous, self.state = self.state, state
         now = time.time()
-        busy = (STATE_RUNNING, STATE_DEBUGGING)
-        if state in busy and previous not in busy:
+        if state.busy and not previous.busy:
             self.busy_intervals.append([now, None])
             del self.busy_intervals[:-MAX_BUSY_INTERVALS]
-        elif state not in busy and previous in busy:
+        elif previous.busy and not state.busy:
             if self.busy_intervals and self.busy_intervals[-1][1] is None:
                 self.busy_intervals[-1][1] = now
         self.sig_changed.emit(self)
@@ -406,9 +247,8 @@ class ConsoleTracker(QObject):
     sig_console_changed = Signal()
     """The current console changed, or its kernel was (re)started."""
 
-    sig_state_changed = Signal(str)
-    """The current console's state: none, starting, idle, running, debugging.
-    """
+    sig_state_changed = Signal(object)
+    """The current console's state (:class:`ConsoleState`) changed."""
 
     sig_cwd_changed = Signal(str)
     """The current console's working directory changed."""
@@ -418,7 +258,7 @@ class ConsoleTracker(QObject):
         self._plugin = None
         self._watchers: dict[int, _ShellWatcher] = {}
         self._current = None          # current shell widget
-        self._last_state = STATE_NONE
+        self._last_state = ConsoleState.NONE
         self._last_cwd = ""
         self._plugin_connections = []
         self._timer = QTimer(self)
@@ -436,35 +276,22 @@ class ConsoleTracker(QObject):
         """
         self.detach()
         self._plugin = ipyconsole
-        for name, slot in (
-                ("sig_shellwidget_changed", self._on_shellwidget_changed),
-                ("sig_shellwidget_created", self._on_shellwidget_created),
-                ("sig_shellwidget_deleted", self._on_shellwidget_deleted)):
-            signal = getattr(ipyconsole, name, None)
-            if signal is None:
-                logger.debug("IPython console has no signal %s", name)
-                continue
-            try:
-                signal.connect(slot)
-                self._plugin_connections.append((signal, slot))
-            except Exception:
-                logger.debug("Cannot connect to %s", name, exc_info=True)
-        for client in _call(ipyconsole, "get_clients", default=None) or []:
+        self._plugin_connections = _connect(ipyconsole, (
+            ("sig_shellwidget_changed", self._on_shellwidget_changed),
+            ("sig_shellwidget_created", self._on_shellwidget_created),
+            ("sig_shellwidget_deleted", self._on_shellwidget_deleted)))
+        for client in _ask(ipyconsole, "get_clients") or []:
             shellwidget = getattr(client, "shellwidget", None)
             if shellwidget is not None:
                 self._watch(shellwidget)
-        self._set_current(_call(ipyconsole, "get_current_shellwidget"))
+        self._set_current(_ask(ipyconsole, "get_current_shellwidget"))
         if self._resync_interval_ms > 0:
             self._timer.start(self._resync_interval_ms)
 
     def detach(self) -> None:
         """Stop following the plugin (safe to call twice)."""
         self._timer.stop()
-        for signal, slot in self._plugin_connections:
-            try:
-                signal.disconnect(slot)
-            except Exception:
-                pass
+        _disconnect(self._plugin_connections)
         self._plugin_connections = []
         for watcher in list(self._watchers.values()):
             self._drop(watcher)
@@ -485,14 +312,14 @@ class ConsoleTracker(QObject):
     @property
     def console_name(self) -> str:
         """The current console's tab name ("Console 1/A"), or ""."""
-        name = _call(self.client, "get_name", default="")
+        name = _ask(self.client, "get_name", "")
         return str(name or "")
 
     @property
-    def state(self) -> str:
-        """none, starting, idle, running or debugging."""
+    def state(self) -> ConsoleState:
+        """The current console's state."""
         watcher = self._current_watcher()
-        return watcher.state if watcher is not None else STATE_NONE
+        return watcher.state if watcher is not None else ConsoleState.NONE
 
     @property
     def is_remote(self) -> bool:
@@ -533,7 +360,7 @@ class ConsoleTracker(QObject):
     @property
     def cwd(self) -> str:
         """The current console's working directory as Spyder last saw it."""
-        cwd = _call(self._current, "get_cwd", default="")
+        cwd = _ask(self._current, "get_cwd", "")
         return str(cwd or "")
 
     def identity(self) -> KernelIdentity | None:

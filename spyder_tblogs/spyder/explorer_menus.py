@@ -2,51 +2,23 @@
 
 Spyder 6 has no public hook for other plugins to extend those menus. Both
 panes use a ``DirView`` tree widget (``get_widget().treewidget``) whose
-context menu is registered as ``DirViewMenus.Context`` with an
-``DirViewContextMenuSections.Extras`` section; we add our action there. Every
-step is guarded: if a future Spyder renames any of it, the item is simply not
-added (and the failure is logged) instead of breaking the plugin.
+context menu is registered as ``DirViewMenus.Context`` with a
+``DirViewContextMenuSections.Extras`` section (ids from
+``spyder.plugins.explorer.api``); the action goes there.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 from typing import Callable, Optional
 
-logger = logging.getLogger(__name__)
+from spyder.plugins.explorer.api import (
+    DirViewContextMenuSections, DirViewMenus)
 
 
-def _dirview_ids():
-    """``(context menu id, extras section id)`` or None if Spyder changed."""
-    try:
-        from spyder.plugins.explorer.widgets.explorer import (
-            DirViewContextMenuSections, DirViewMenus)
-        return DirViewMenus.Context, DirViewContextMenuSections.Extras
-    except Exception:
-        logger.info("Spyder's DirView menu ids are gone", exc_info=True)
-        return None
-
-
-def tree_widget_of(plugin) -> Optional[object]:
+def tree_widget_of(plugin):
     """The DirView tree widget of the Files or Projects plugin."""
-    try:
-        return plugin.get_widget().treewidget
-    except Exception:
-        return None
-
-
-def context_menu_of(tree_widget):
-    """The context menu of a DirView, or None."""
-    ids = _dirview_ids()
-    if ids is None or tree_widget is None:
-        return None
-    menu = None
-    try:
-        menu = tree_widget.get_menu(ids[0])
-    except Exception:
-        menu = getattr(tree_widget, "context_menu", None)
-    return menu
+    return plugin.get_widget().treewidget
 
 
 class ExplorerMenuHook:
@@ -73,18 +45,15 @@ class ExplorerMenuHook:
         self._directory = None
 
     def install(self) -> bool:
-        """Add the action; False (and nothing changed) if it cannot be."""
-        ids = _dirview_ids()
-        menu = context_menu_of(self.tree_widget)
-        if ids is None or menu is None:
-            return False
+        """Add the action; False (and nothing changed) if the tree widget
+        has no context menu (yet)."""
         try:
-            menu.add_action(self.action, section=ids[1])
-            menu.aboutToShow.connect(self._update)
-        except Exception:
-            logger.warning("Cannot extend the %s context menu",
-                           type(self.tree_widget).__name__, exc_info=True)
+            menu = self.tree_widget.get_menu(DirViewMenus.Context)
+        except KeyError:    # not registered: the widget was not set up
             return False
+        menu.add_action(self.action,
+                        section=DirViewContextMenuSections.Extras)
+        menu.aboutToShow.connect(self._update)
         self.menu = menu
         self.installed = True
         return True
@@ -93,23 +62,14 @@ class ExplorerMenuHook:
         """Remove the action again (plugin teardown)."""
         if not self.installed:
             return
-        try:
-            self.menu.aboutToShow.disconnect(self._update)
-        except Exception:
-            pass
-        try:
-            self.menu.remove_action(self.action.action_id)
-        except Exception:
-            pass
+        self.menu.aboutToShow.disconnect(self._update)
+        self.menu.remove_action(self.action.action_id)
         self.installed = False
 
     def selected_directory(self) -> Optional[str]:
         """The single selected directory of the tree widget, if any."""
-        try:
-            names = self.tree_widget.get_selected_filenames()
-        except Exception:
-            return None
-        names = [name for name in names if name]
+        names = [name for name in self.tree_widget.get_selected_filenames()
+                 if name]
         if len(names) != 1 or not os.path.isdir(names[0]):
             return None
         return os.path.abspath(names[0])

@@ -9,7 +9,9 @@ from spyder.api.plugin_registration.decorators import (
 from spyder.api.plugins import Plugins, SpyderDockablePlugin
 from spyder.api.translations import _
 
-from spyder_tblogs.spyder.api import OpenTarget, TBLogsExplorerActions
+from spyder_tblogs.spyder.api import TBLogsExplorerActions
+from spyder_tblogs.spyder.config import (
+    CONF_DEFAULTS, CONF_SECTION, CONF_VERSION)
 from spyder_tblogs.spyder.confpage import TBLogsConfigPage
 from spyder_tblogs.spyder.explorer_menus import (
     ExplorerMenuHook, tree_widget_of)
@@ -21,36 +23,18 @@ logger = logging.getLogger(__name__)
 class TBLogs(SpyderDockablePlugin):
     """Browse, diagnose and serve the TensorBoard logs of the project."""
 
-    NAME = "tblogs"
+    NAME = CONF_SECTION
     REQUIRES = []
     # Optional so that the pane loads when any of them is disabled.
     OPTIONAL = [Plugins.Projects, Plugins.Explorer, Plugins.IPythonConsole,
                 Plugins.WorkingDirectory, Plugins.Preferences]
     TABIFY = [Plugins.Plots, Plugins.VariableExplorer]
     WIDGET_CLASS = TBLogsWidget
-    CONF_SECTION = NAME
+    CONF_SECTION = CONF_SECTION
     CONF_FILE = True
     CONF_WIDGET_CLASS = TBLogsConfigPage
-    CONF_DEFAULTS = [
-        (NAME, {
-            "interpreter_mode": "automatic",
-            "interpreter_path": "",
-            "host": "127.0.0.1",
-            "port_auto": True,
-            "port": 6006,
-            "extra_args": "",
-            "reload_interval": 5,
-            "open_in": OpenTarget.Pane,
-            "stop_on_exit": True,
-            "autodetect": True,
-            "autodetect_depth": 6,
-            "file_watching": True,
-            "poll_interval": 2,
-            # {context directory: {"added": [...], "hidden": [...]}}
-            "log_directories": {},
-        }),
-    ]
-    CONF_VERSION = "1.0.0"
+    CONF_DEFAULTS = CONF_DEFAULTS
+    CONF_VERSION = CONF_VERSION
     DISABLE_ACTIONS_WHEN_HIDDEN = False
 
     # ---- SpyderDockablePlugin API
@@ -76,12 +60,14 @@ class TBLogs(SpyderDockablePlugin):
         widget.sig_show_in_files_requested.connect(self._show_in_files)
 
     def on_close(self, cancelable=False):
-        for hook in list(getattr(self, "_menu_hooks", {}).values()):
+        for hook in list(self._menu_hooks.values()):
             hook.uninstall()
         try:
             self.get_widget().close_widget(
-                stop_instances=bool(self.get_conf("stop_on_exit", True)))
-        except Exception:
+                stop_instances=bool(self.get_conf("stop_on_exit")))
+        except Exception:  # noqa: BLE001
+            # Plugin boundary: Spyder must go on closing whatever failed
+            # here (the TensorBoard servers' manager reports its own errors).
             logger.exception("Closing the TensorBoard Logs pane failed")
         return True
 
@@ -89,30 +75,21 @@ class TBLogs(SpyderDockablePlugin):
     @on_plugin_available(plugin=Plugins.Projects)
     def on_projects_available(self):
         projects = self.get_plugin(Plugins.Projects)
-        try:
-            projects.sig_project_loaded.connect(self._on_project_loaded)
-            # Only the (str) overload is forwarded from the Projects widget.
-            projects.sig_project_closed.connect(self._on_project_closed)
-        except Exception:  # a Spyder change must not break loading
-            logger.warning("Cannot follow project changes", exc_info=True)
+        projects.sig_project_loaded.connect(self._on_project_loaded)
+        # Only the (str) overload is forwarded from the Projects widget.
+        projects.sig_project_closed.connect(self._on_project_closed)
         self._add_menu_hook(
             Plugins.Projects, projects,
             TBLogsExplorerActions.ProjectsOpenInTensorBoard)
-        try:
-            path = projects.get_active_project_path()
-        except Exception:
-            path = None
+        path = projects.get_active_project_path()
         if path:
             self.get_widget().set_project(path)
 
     @on_plugin_teardown(plugin=Plugins.Projects)
     def on_projects_teardown(self):
         projects = self.get_plugin(Plugins.Projects)
-        try:
-            projects.sig_project_loaded.disconnect(self._on_project_loaded)
-            projects.sig_project_closed.disconnect(self._on_project_closed)
-        except Exception:  # never connected (see on_projects_available)
-            pass
+        projects.sig_project_loaded.disconnect(self._on_project_loaded)
+        projects.sig_project_closed.disconnect(self._on_project_closed)
         self._remove_menu_hook(Plugins.Projects)
 
     # ---- Files
@@ -131,21 +108,15 @@ class TBLogs(SpyderDockablePlugin):
     @on_plugin_available(plugin=Plugins.WorkingDirectory)
     def on_working_directory_available(self):
         workdir = self.get_plugin(Plugins.WorkingDirectory)
-        try:
-            workdir.sig_current_directory_changed.connect(
-                self._on_working_directory_changed)
-            self.get_widget().set_working_directory(workdir.get_workdir())
-        except Exception:
-            logger.info("Cannot follow the working directory", exc_info=True)
+        workdir.sig_current_directory_changed.connect(
+            self._on_working_directory_changed)
+        self.get_widget().set_working_directory(workdir.get_workdir())
 
     @on_plugin_teardown(plugin=Plugins.WorkingDirectory)
     def on_working_directory_teardown(self):
         workdir = self.get_plugin(Plugins.WorkingDirectory)
-        try:
-            workdir.sig_current_directory_changed.disconnect(
-                self._on_working_directory_changed)
-        except Exception:  # never connected
-            pass
+        workdir.sig_current_directory_changed.disconnect(
+            self._on_working_directory_changed)
 
     # ---- IPython console / Preferences
     @on_plugin_available(plugin=Plugins.IPythonConsole)
@@ -154,11 +125,7 @@ class TBLogs(SpyderDockablePlugin):
         # cached flags and cwd): it never talks to the kernel, so the pane
         # keeps working while the kernel is busy or paused in the debugger.
         ipyconsole = self.get_plugin(Plugins.IPythonConsole)
-        try:
-            self.get_widget().console_tracker.attach(ipyconsole)
-        except Exception:
-            logger.warning("Cannot follow the IPython console",
-                           exc_info=True)
+        self.get_widget().console_tracker.attach(ipyconsole)
 
     @on_plugin_teardown(plugin=Plugins.IPythonConsole)
     def on_ipython_console_teardown(self):
@@ -202,32 +169,20 @@ class TBLogs(SpyderDockablePlugin):
         explorer = self.get_plugin(Plugins.Explorer, error=False)
         if explorer is None:
             return
-        try:
-            # emit=False: only show the folder, don't change the console's
-            # working directory.
-            explorer.chdir(directory, emit=False)
-            explorer.switch_to_plugin()
-        except Exception:
-            logger.warning("Cannot show %s in Files", directory,
-                           exc_info=True)
+        # emit=False: only show the folder, don't change the console's
+        # working directory.
+        explorer.chdir(directory, emit=False)
+        explorer.switch_to_plugin()
 
     def _add_menu_hook(self, plugin_name, plugin, action_id):
         tree_widget = tree_widget_of(plugin)
-        if tree_widget is None:
-            logger.info("No tree widget in %s; no context menu item",
-                        plugin_name)
-            return
         hooks = {}
-        try:
-            action = self.create_action(
-                action_id, text=_("Open in TensorBoard"),
-                tip=_("Serve this directory with TensorBoard"),
-                icon=self.create_icon("hist"),
-                # The hook knows the selected directory.
-                triggered=lambda: hooks["hook"].trigger())
-        except Exception:
-            logger.warning("Cannot create %s", action_id, exc_info=True)
-            return
+        action = self.create_action(
+            action_id, text=_("Open in TensorBoard"),
+            tip=_("Serve this directory with TensorBoard"),
+            icon=self.create_icon("hist"),
+            # The hook knows the selected directory.
+            triggered=lambda: hooks["hook"].trigger())
         hook = hooks["hook"] = ExplorerMenuHook(
             tree_widget, action, self.open_in_tensorboard)
         if hook.install():

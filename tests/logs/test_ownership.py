@@ -15,17 +15,23 @@ import time
 import psutil
 import pytest
 
+from spyder_tblogs.logs import LogIndex
+from spyder_tblogs.logs.console_state import ConsoleState
+from spyder_tblogs.logs.flush_hint import flush_hint, last_written
 from spyder_tblogs.logs.filenames import parse_event_file_name
+from spyder_tblogs.logs.follower import ConsoleFollower
 from spyder_tblogs.logs.ownership import (
-    NOT_OWNED, OWNED_BY_PID, OWNED_BY_TIMING, STATE_DEBUGGING, STATE_IDLE,
-    STATE_RUNNING, ConsoleFollower, KernelIdentity, cwd_log_roots,
-    file_ownership, flush_hint, last_written, local_kernel_identity,
-    run_ownership, runs_owned_by, same_host)
+    KernelIdentity, OwnershipMethod, file_ownership, local_kernel_identity,
+    may_be_owned, run_ownership, runs_owned_by, same_host)
+from spyder_tblogs.logs.workdir import cwd_log_roots
 
-try:
-    from spyder_tblogs.logs import LogIndex
-except ImportError:  # the index lands separately; names are enough here
-    LogIndex = None
+NOT_OWNED = OwnershipMethod.NONE
+OWNED_BY_PID = OwnershipMethod.PID
+OWNED_BY_TIMING = OwnershipMethod.TIMING
+STATE_DEBUGGING = ConsoleState.DEBUGGING
+STATE_IDLE = ConsoleState.IDLE
+STATE_RUNNING = ConsoleState.RUNNING
+
 
 
 # ---- Real writers -----------------------------------------------------------
@@ -82,43 +88,16 @@ def write_in_subprocess(logdir, steps=3):
 
 
 # ---- Reading what was written ----------------------------------------------
-class _NameOnlyFile:
-    """Event file as its name and stat tell it (before LogIndex exists)."""
-
-    def __init__(self, path):
-        parsed = parse_event_file_name(os.path.basename(path))
-        stat = os.stat(path)
-        self.name = os.path.basename(path)
-        self.path = path
-        self.mtime = stat.st_mtime
-        self.host, self.pid = parsed.host, parsed.pid
-        self.created = parsed.created
-        self.first_wall_time = self.last_wall_time = None
-
-
-class _NameOnlyRun:
-    def __init__(self, name, path):
-        self.name, self.path = name, path
-        self.files = tuple(sorted(
-            (_NameOnlyFile(os.path.join(path, entry))
-             for entry in os.listdir(path) if "tfevents" in entry),
-            key=lambda info: info.name))
-        self.last_modified = max(info.mtime for info in self.files)
-        self.tags = {}
-
-
 def read_runs(logdir):
     """Runs of ``logdir`` as the index reports them."""
-    if LogIndex is not None:
-        index = LogIndex(str(logdir))
-        index.refresh()
-        return {run.name: run for run in index.runs()}
-    runs = {}
-    for directory, _dirs, files in os.walk(logdir):
-        if any("tfevents" in name for name in files):
-            name = os.path.relpath(directory, logdir).replace(os.sep, "/")
-            runs[name] = _NameOnlyRun(name, directory)
-    return runs
+    index = LogIndex(str(logdir))
+    index.refresh()
+    return {run.name: run for run in index.runs()}
+
+
+def read_rows(logdir):
+    """Runs of ``logdir`` as rows, as the pane hands them to the follower."""
+    return [run.row for run in read_runs(logdir).values()]
 
 
 def this_process_identity(**changes):
@@ -275,32 +254,32 @@ def test_follower_selects_the_run_where_the_console_creates_a_file(tmp_path):
     follower = ConsoleFollower()
 
     # Turning "Follow console" on selects the console's latest run.
-    assert follower.start(read_runs(tmp_path).values(), kernel) == "first"
+    assert follower.start(read_rows(tmp_path), kernel) == "first"
     # Nothing new: nothing to select.
-    assert follower.update(read_runs(tmp_path).values(), kernel) is None
+    assert follower.update(read_rows(tmp_path), kernel) is None
 
     # Another process starts a run: not followed.
     write_in_subprocess(tmp_path / "foreign2")
-    assert follower.update(read_runs(tmp_path).values(), kernel) is None
+    assert follower.update(read_rows(tmp_path), kernel) is None
 
     # The console starts a new run: followed.
     time.sleep(1.1)  # distinct creation second in the file name
     write_with_tensorboard(tmp_path / "second", range(2))
-    assert follower.update(read_runs(tmp_path).values(), kernel) == "second"
-    assert follower.update(read_runs(tmp_path).values(), kernel) is None
+    assert follower.update(read_rows(tmp_path), kernel) == "second"
+    assert follower.update(read_rows(tmp_path), kernel) is None
 
     # A new file in an existing run (the script was run again) is followed.
     time.sleep(1.1)
     write_with_tensorboard(tmp_path / "first", range(2, 4))
-    assert follower.update(read_runs(tmp_path).values(), kernel) == "first"
+    assert follower.update(read_rows(tmp_path), kernel) == "first"
 
     # Another process adding a file to the console's run is not followed.
     write_in_subprocess(tmp_path / "second")
-    assert follower.update(read_runs(tmp_path).values(), kernel) is None
+    assert follower.update(read_rows(tmp_path), kernel) is None
 
     # After a reset, starting again picks the console's latest run.
     follower.reset()
-    assert follower.start(read_runs(tmp_path).values(), kernel) == "first"
+    assert follower.start(read_rows(tmp_path), kernel) == "first"
 
 
 # ---- Flush hint -------------------------------------------------------------
@@ -373,8 +352,7 @@ def test_cwd_scan_survives_symlink_loops_and_skips_venvs(tmp_path):
     assert cwd_log_roots(str(cwd), []) == (str(cwd),)
 
 
-@pytest.mark.skipif(LogIndex is None, reason="needs the index")
-def test_follower_starts_from_the_panes_rows_as_from_runs(tmp_path):
+def test_follower_starts_from_the_panes_rows(tmp_path):
     # The pane hands its runs over as rows; only those that may be the
     # kernel's become RunInfo objects. The choice must not change.
     busy_from = time.time()
@@ -390,19 +368,44 @@ def test_follower_starts_from_the_panes_rows_as_from_runs(tmp_path):
     followers = {}
     for label, kernel in (("busy", busy), ("idle", this_process_identity()),
                           ("none", None)):
-        from_runs, from_rows = ConsoleFollower(), ConsoleFollower()
-        chosen = from_rows.start_rows(index.run_rows(), kernel)
-        assert chosen == from_runs.start(index.runs(), kernel)
+        follower = ConsoleFollower()
+        chosen = follower.start(index.run_rows(), kernel)
         assert chosen == expected[label]
-        followers[label] = from_rows
+        followers[label] = follower
 
     # Started from rows, it remembers every file: only a new one is news.
     follower = followers["idle"]
     kernel = this_process_identity()
     index.refresh()
-    assert follower.update(index.runs(), kernel) is None
+    assert follower.update(index.run_rows(), kernel) is None
     time.sleep(1.1)
     write_with_tensorboard(tmp_path / "later", range(1))
     index.refresh()
-    assert follower.update(index.runs(), kernel) == "later"
-    assert follower.update(index.runs(), kernel) is None
+    assert follower.update(index.run_rows(), kernel) == "later"
+    assert follower.update(index.run_rows(), kernel) is None
+
+
+def test_row_precheck_never_misses_an_owned_run(tmp_path):
+    # The follower sifts rows with may_be_owned before any verdict: every
+    # run a verdict finds the kernel's must pass the sieve.
+    busy_from = time.time()
+    write_with_tensorboard(tmp_path / "mine", range(2))
+    write_with_tensorboardx(tmp_path / "mine_tbx", range(2))
+    busy_until = time.time()
+    write_in_subprocess(tmp_path / "theirs")
+    runs = read_runs(tmp_path)
+    kernels = (this_process_identity(),
+               this_process_identity(busy_intervals=((busy_from, busy_until),)),
+               this_process_identity(started_at=time.time() + 3600), None)
+    for kernel in kernels:
+        for run in runs.values():
+            if run_ownership(run, kernel).owned:
+                assert may_be_owned(run.row, kernel), (run.name, kernel)
+    assert not may_be_owned(runs["theirs"].row, this_process_identity())
+
+
+def test_console_states_name_themselves():
+    assert ConsoleState.DEBUGGING.label == "paused in debugger"
+    assert ConsoleState.NONE.label == "no console"
+    assert [state for state in ConsoleState if state.busy] == [
+        ConsoleState.RUNNING, ConsoleState.DEBUGGING]

@@ -1,7 +1,6 @@
 """Fixtures of the plugin tests: a standalone pane and process hygiene."""
 
 import os
-import sys
 
 import pytest
 
@@ -9,11 +8,11 @@ import pytest
 # and its main window need it).
 try:
     from qtpy import QtWebEngineWidgets  # noqa: F401
-except Exception:  # pragma: no cover - no QtWebEngine on this machine
+except ImportError:  # pragma: no cover - no QtWebEngine on this machine
     pass
 
-sys.path.insert(0, os.path.dirname(__file__))
-
+# pytest puts this directory on sys.path (rootdir-relative "prepend" import
+# mode, no __init__.py here), so the helper modules import by name.
 from spyder_helpers import kill_processes, tensorboard_processes  # noqa: E402
 
 

@@ -171,7 +171,7 @@ def test_directory_reached_through_a_symlink_keeps_one_row(
     assert entry is pane.instances.entry(instance.logdir)
     assert entry.state == InstanceState.Running
     # The periodic instance list reports the resolved path too.
-    pane.tensorboard_worker.request_list()
+    pane.tensorboard.worker.request_list()
     qtbot.wait(500)
     assert len(pane.instances.entries) == 1
     assert entry.state == InstanceState.Running

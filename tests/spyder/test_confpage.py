@@ -200,15 +200,15 @@ def test_custom_interpreter_and_host(qtbot, page, plugin, tmp_path):
     assert page.host_warning.isVisible()
     assert host_security_warning("0.0.0.0") in page.host_warning.text()
     page.apply_changes()
-    request = pane.start_request(str(tmp_path))
+    request = pane.tensorboard.start_request(str(tmp_path))
     assert request.python == sys.executable and request.candidates == ()
     assert request.host == "0.0.0.0"
 
     choose(page, "interpreter_mode", InterpreterMode.Console)
     assert not option_widget(page, "interpreter_path").isEnabled()
     page.apply_changes()
-    request = pane.start_request(str(tmp_path))
-    assert request.python == pane.console_interpreter()
+    request = pane.tensorboard.start_request(str(tmp_path))
+    assert request.python == pane.tensorboard.console_interpreter()
     assert request.candidates == ()
 
     option_widget(page, "host").setText("localhost")
@@ -216,7 +216,7 @@ def test_custom_interpreter_and_host(qtbot, page, plugin, tmp_path):
     choose(page, "interpreter_mode", InterpreterMode.Automatic)
     assert not option_widget(page, "interpreter_path").isEnabled()
     page.apply_changes()
-    request = pane.start_request(str(tmp_path))
+    request = pane.tensorboard.start_request(str(tmp_path))
     assert request.host == "localhost"
     assert request.python is None and sys.executable in request.candidates
 
@@ -276,17 +276,18 @@ def test_discovery_options_change_the_tree(qtbot, page, plugin, tmp_path):
 
     # File watching off, then on again, without restarting Spyder; the runs
     # stay (polling goes on).
-    worker = pane.index_worker
-    qtbot.waitUntil(lambda: pane._watching and bool(worker._watches),
-                    timeout=WAIT_MS)
+    worker = pane.index.worker
+    qtbot.waitUntil(lambda: pane.index.watching
+                    and bool(worker.watched_roots()), timeout=WAIT_MS)
     set_checked(page, "file_watching", False)
     page.apply_changes()
-    qtbot.waitUntil(lambda: not pane._watching and not worker._watches,
-                    timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not pane.index.watching
+                    and not worker.watched_roots(), timeout=WAIT_MS)
     set_checked(page, "file_watching", True)
     page.apply_changes()
-    qtbot.waitUntil(lambda: pane._watching and sorted(worker._watches)
-                    == everything, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: pane.index.watching
+                    and sorted(worker.watched_roots()) == everything,
+                    timeout=WAIT_MS)
     assert shown_roots() == everything
 
 
@@ -295,5 +296,5 @@ def test_polling_interval_reaches_the_worker_timer(qtbot, page, plugin):
     option_widget(page, "poll_interval").setValue(7)
     page.apply_changes()
     assert plugin.get_conf("poll_interval") == 7
-    timer = pane.index_worker._poll_timer
+    timer = pane.index.worker._poll_timer
     qtbot.waitUntil(lambda: timer.interval() == 7000, timeout=WAIT_MS)

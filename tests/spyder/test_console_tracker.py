@@ -21,10 +21,12 @@ import pytest
 
 from spyder_helpers import kill_processes
 from spyder_tblogs.logs import LogIndex
+from spyder_tblogs.logs.console_state import ConsoleState
+from spyder_tblogs.logs.flush_hint import flush_hint, last_written
+from spyder_tblogs.logs.follower import ConsoleFollower
 from spyder_tblogs.logs.ownership import (
-    OWNED_BY_PID, OWNED_BY_TIMING, STATE_DEBUGGING, STATE_IDLE,
-    STATE_RUNNING, ConsoleFollower, cwd_log_roots, flush_hint, last_written,
-    run_ownership, runs_owned_by)
+    OwnershipMethod, run_ownership, runs_owned_by)
+from spyder_tblogs.logs.workdir import cwd_log_roots
 from spyder_tblogs.spyder.console import ConsoleTracker, _ShellWatcher
 
 # Generous: the suite shares two cores with other test runs.
@@ -217,7 +219,7 @@ def test_tracker_reports_the_kernel_seen_from_inside(
         psutil.Process(kernel_pid).create_time())
     client = main_window.ipyconsole.get_current_client()
     assert tracker.console_name == client.get_name() != ""
-    assert tracker.state == STATE_IDLE
+    assert tracker.state == ConsoleState.IDLE
 
     identity = tracker.identity()
     assert identity.pid == kernel_pid
@@ -255,16 +257,16 @@ def test_paused_console_keeps_the_index_live(main_window, shell, tracker,
     index = LogIndex(str(cwd))
     index.refresh()
     follower = ConsoleFollower()
-    assert follower.start(index.runs(), tracker.identity()) is None
+    assert follower.start(index.run_rows(), tracker.identity()) is None
 
     states = []
     tracker.sig_state_changed.connect(states.append)
     shell.execute(f"runfile({str(script)!r}, wdir={str(cwd)!r})")
-    qtbot.waitUntil(lambda: tracker.state == STATE_DEBUGGING,
+    qtbot.waitUntil(lambda: tracker.state == ConsoleState.DEBUGGING,
                     timeout=EVAL_TIMEOUT)
     # running -> debugging, never idle in between.
-    before_pause = states[:states.index(STATE_DEBUGGING)]
-    assert before_pause and set(before_pause) == {STATE_RUNNING}
+    before_pause = states[:states.index(ConsoleState.DEBUGGING)]
+    assert before_pause and set(before_pause) == {ConsoleState.RUNNING}
     assert shell.is_waiting_pdb_input()
 
     # -- The kernel is paused. Everything below runs in the test thread and
@@ -274,9 +276,9 @@ def test_paused_console_keeps_the_index_live(main_window, shell, tracker,
     kernel = tracker.identity()
     console_run = index.run("logs/console_run")
     verdict = run_ownership(console_run, kernel)
-    assert verdict.method == OWNED_BY_PID
+    assert verdict.method == OwnershipMethod.PID
     assert tracker.console_name in verdict.reason
-    assert follower.update(index.runs(), kernel) == "logs/console_run"
+    assert follower.update(index.run_rows(), kernel) == "logs/console_run"
     # The busy period is still open while paused.
     assert kernel.busy_intervals[-1][1] is None
 
@@ -305,16 +307,16 @@ def test_paused_console_keeps_the_index_live(main_window, shell, tracker,
     assert index.run("logs/worker").files[0].pid == worker.pid
     # Not this console's: a different process wrote it.
     assert not run_ownership(index.run("logs/worker"), kernel).owned
-    assert follower.update(index.runs(), kernel) is None
+    assert follower.update(index.run_rows(), kernel) is None
     # The kernel is still paused, and the tracker still answers.
-    assert tracker.state == STATE_DEBUGGING
+    assert tracker.state == ConsoleState.DEBUGGING
     assert shell.is_waiting_pdb_input()
 
     # -- Continue: the script finishes, the console is idle again.
     shell.pdb_execute_command("continue")
-    qtbot.waitUntil(lambda: tracker.state == STATE_IDLE,
+    qtbot.waitUntil(lambda: tracker.state == ConsoleState.IDLE,
                     timeout=EVAL_TIMEOUT)
-    assert states[-1] == STATE_IDLE
+    assert states[-1] == ConsoleState.IDLE
     refresh_until(qtbot, index,
                   lambda index: last_step(index, "logs/console_run") == 9)
     finished = tracker.identity().busy_intervals[-1]
@@ -340,7 +342,7 @@ def test_tensorboardx_run_in_console_is_owned_by_timing(shell, tracker,
     qtbot.waitUntil(lambda: tracker.identity() is not None,
                     timeout=EVAL_TIMEOUT)
     owned = runs_owned_by(index.runs(), tracker.identity())
-    assert owned["tbx_run"].method == OWNED_BY_TIMING
+    assert owned["tbx_run"].method == OwnershipMethod.TIMING
     assert "tensorboardX" in owned["tbx_run"].reason
 
 
@@ -371,7 +373,7 @@ def test_new_console_and_back(main_window, shell, tracker, qtbot, tmp_path):
     qtbot.waitUntil(lambda: tracker.kernel_pid == new_pid,
                     timeout=EVAL_TIMEOUT)
     assert new_pid != first_pid
-    assert tracker.state == STATE_IDLE
+    assert tracker.state == ConsoleState.IDLE
 
     # Closing it brings the first console back, and its kernel ends.
     with qtbot.waitSignal(tracker.sig_console_changed, timeout=EVAL_TIMEOUT):
@@ -397,7 +399,7 @@ def test_kernel_restart_gives_a_new_identity(main_window, shell, tracker,
                           timeout=SHELL_TIMEOUT):
         main_window.ipyconsole.restart_kernel()
     qtbot.waitUntil(lambda: shell.spyder_kernel_ready
-                    and tracker.state == STATE_IDLE
+                    and tracker.state == ConsoleState.IDLE
                     and tracker.kernel_pid not in (None, old_pid),
                     timeout=SHELL_TIMEOUT)
     # Spyder may not have shown the new prompt yet.

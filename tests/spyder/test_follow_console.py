@@ -24,8 +24,7 @@ from spyder_helpers import (
     kill_processes, processes_below, tensorboard_processes)
 from logwriters import write_run
 from spyder_tblogs.logs import LogIndex
-from spyder_tblogs.logs.ownership import (
-    STATE_DEBUGGING, STATE_IDLE, state_label)
+from spyder_tblogs.logs.console_state import ConsoleState
 from spyder_tblogs.spyder.models import Column
 
 SHELL_TIMEOUT = 120000    # ms: a kernel start on a loaded 2-core machine
@@ -271,7 +270,7 @@ def test_pane_follows_the_console(main_window, tblogs_pane, shell, places,
     qtbot.waitUntil(lambda: tracker.shellwidget is shell
                     and tracker.identity() is not None, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: pane.console_label.text().endswith(
-        state_label(STATE_IDLE)), timeout=WAIT_MS)
+        ConsoleState.IDLE.label), timeout=WAIT_MS)
     assert tracker.console_name in pane.console_label.text()
 
     # Open the project: its logs/ is shown.
@@ -282,8 +281,8 @@ def test_pane_follows_the_console(main_window, tblogs_pane, shell, places,
 
     # The console works somewhere else (outside the project).
     run_in_console(qtbot, shell, f"import os; os.chdir({str(cwd)!r})")
-    qtbot.waitUntil(lambda: pane._console_cwd is not None
-                    and os.path.samefile(pane._console_cwd, cwd),
+    qtbot.waitUntil(lambda: pane.console.cwd is not None
+                    and os.path.samefile(pane.console.cwd, cwd),
                     timeout=WAIT_MS)
 
     pane.follow_action.setChecked(True)
@@ -293,7 +292,7 @@ def test_pane_follows_the_console(main_window, tblogs_pane, shell, places,
     script.write_text(TRAINING_SCRIPT.format(
         logdir=str(logs / "console_run")))
     shell.execute(f"runfile({str(script)!r}, wdir={str(cwd)!r})")
-    qtbot.waitUntil(lambda: tracker.state == STATE_DEBUGGING
+    qtbot.waitUntil(lambda: tracker.state == ConsoleState.DEBUGGING
                     and shell.is_waiting_pdb_input(), timeout=WAIT_MS)
 
     # ---- The kernel is paused at breakpoint(). ----
@@ -311,7 +310,7 @@ def test_pane_follows_the_console(main_window, tblogs_pane, shell, places,
     assert node.run.files[0].pid == kernel_pid
     qtbot.waitUntil(lambda: cell(pane, node, pane.console_column) ==
                     f"{tracker.console_name} · "
-                    f"{state_label(STATE_DEBUGGING)}", timeout=WAIT_MS)
+                    f"{ConsoleState.DEBUGGING.label}", timeout=WAIT_MS)
     reason = tooltip(pane, node, pane.console_column)
     assert tracker.console_name in reason and str(kernel_pid) in reason
     assert "paused in debugger" in pane.console_label.text()
@@ -385,19 +384,19 @@ def test_pane_follows_the_console(main_window, tblogs_pane, shell, places,
     assert cell(pane, worker_node, pane.console_column) is None
     assert pane.current_node() is run_node(pane, logs, "console_run")
     # All of this while the kernel stayed paused.
-    assert tracker.state == STATE_DEBUGGING and shell.is_waiting_pdb_input()
+    assert tracker.state == ConsoleState.DEBUGGING and shell.is_waiting_pdb_input()
 
     # ---- Continue: the script finishes, the console is idle. ----
     shell.pdb_execute_command("continue")
-    qtbot.waitUntil(lambda: tracker.state == STATE_IDLE
+    qtbot.waitUntil(lambda: tracker.state == ConsoleState.IDLE
                     and not shell.is_debugging(), timeout=WAIT_MS)
     qtbot.waitUntil(lambda: cell(pane, run_node(pane, logs, "console_run"),
                                  Column.LastStep) == "9", timeout=WAIT_MS)
     node = run_node(pane, logs, "console_run")
     qtbot.waitUntil(lambda: cell(pane, node, pane.console_column) ==
-                    f"{tracker.console_name} · {state_label(STATE_IDLE)}",
+                    f"{tracker.console_name} · {ConsoleState.IDLE.label}",
                     timeout=WAIT_MS)
-    assert pane.console_label.text().endswith(state_label(STATE_IDLE))
+    assert pane.console_label.text().endswith(ConsoleState.IDLE.label)
     # The preview followed the new steps.
     index.refresh()
     series = index.run("console_run").tags["loss"].series
@@ -434,7 +433,7 @@ def test_closing_spyder_leaves_no_process(main_window, tblogs_pane, qtbot):
         KernelHandler.wait_all_shutdown_threads()
     except Exception:
         pass
-    assert not pane._index_thread.thread.isRunning()
+    assert not pane.index.thread.thread.isRunning()
     _gone, alive = psutil.wait_procs(
         processes_below("spyder_kernels", "tensorboard"), timeout=30)
     assert alive == []

@@ -191,8 +191,8 @@ def test_open_in_tensorboard_then_close_spyder(qtbot, main_window,
     # Closing Spyder stops what it started.
     window.close()
     main_window["closed"] = True
-    assert not pane._index_thread.thread.isRunning()
-    assert not pane._tb_thread.thread.isRunning()
+    assert not pane.index.thread.thread.isRunning()
+    assert not pane.tensorboard.thread.thread.isRunning()
     assert psutil.wait_procs(
         [p for p in [_process(instance.pid)] if p], timeout=30)[1] == []
     assert tensorboard_processes() == []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Optional
 
@@ -15,6 +14,11 @@ from qtpy.QtWidgets import (
 from spyder.api.config.mixins import SpyderConfigurationAccessor
 from spyder.api.translations import _
 from spyder.utils.icon_manager import ima
+from spyder.utils.palette import SpyderPalette
+
+from spyder_tblogs.spyder.config import CONF_SECTION, DEFAULT_HOST
+from spyder_tblogs.spyder.paths import path_key
+from spyder_tblogs.tensorboard import security_warning
 
 
 class InstanceState:
@@ -42,10 +46,10 @@ class InstanceEntry:
 
 
 def _web_engine_view_class():
-    """QWebEngineView, or None when QtWebEngine is unusable here."""
+    """QWebEngineView, or None when QtWebEngine is not installed."""
     try:
         from qtpy.QtWebEngineWidgets import QWebEngineView
-    except Exception:
+    except ImportError:    # qtpy's QtModuleNotFoundError is one
         return None
     return QWebEngineView
 
@@ -57,14 +61,7 @@ def host_security_warning(host: str) -> str:
     (:class:`~spyder_tblogs.tensorboard.TensorBoardSecurityWarning`); asking
     it keeps the pane and the command line saying the same thing.
     """
-    from spyder_tblogs.tensorboard import security_warning
-
     return security_warning(host)
-
-
-def logdir_key(path: str) -> str:
-    """Key identifying a served directory (no file system access)."""
-    return os.path.normcase(os.path.abspath(path))
 
 
 class InstancesPanel(QWidget, SpyderConfigurationAccessor):
@@ -76,7 +73,7 @@ class InstancesPanel(QWidget, SpyderConfigurationAccessor):
     instance (with TensorBoard's stderr tail) shows below it.
     """
 
-    CONF_SECTION = "tblogs"
+    CONF_SECTION = CONF_SECTION
 
     sig_stop_requested = Signal(str)
     """Stop the instance serving this logdir."""
@@ -109,7 +106,8 @@ class InstancesPanel(QWidget, SpyderConfigurationAccessor):
         self.host_warning.setWordWrap(True)
         self.host_warning.setTextFormat(Qt.PlainText)
         self.host_warning.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        self.host_warning.setStyleSheet("color: #d0021b;")
+        self.host_warning.setStyleSheet(
+            f"color: {SpyderPalette.COLOR_ERROR_1};")
         self.host_warning.hide()
 
         # Plain text: stderr tails contain '<' and '&'.
@@ -158,7 +156,7 @@ class InstancesPanel(QWidget, SpyderConfigurationAccessor):
         if instance is not None:
             # The manager reports the directory resolved (symlinks
             # followed): that path must find this row too.
-            self._aliases[logdir_key(instance.logdir)] = key
+            self._aliases[path_key(instance.logdir)] = key
         entry = self.entries.get(key)
         if entry is None:
             entry = InstanceEntry(logdir, state)
@@ -228,11 +226,6 @@ class InstancesPanel(QWidget, SpyderConfigurationAccessor):
             return ""
         return self.detail_view.toPlainText()
 
-    def running_entries(self):
-        """Rows of instances that are serving."""
-        return [e for e in self.entries.values()
-                if e.state == InstanceState.Running]
-
     def web_engine_available(self) -> bool:
         """Whether an embedded web view can be used."""
         if not self._web_view_checked:
@@ -245,11 +238,7 @@ class InstancesPanel(QWidget, SpyderConfigurationAccessor):
         if not self.web_engine_available():
             return False
         if self.web_view is None:
-            try:
-                self.web_view = self._web_view_class(self.web_container)
-            except Exception:
-                self._web_view_class = None
-                return False
+            self.web_view = self._web_view_class(self.web_container)
             self._web_layout.addWidget(self.web_view)
         self.web_container.show()
         self.web_view.setUrl(QUrl(url))
@@ -277,7 +266,7 @@ class InstancesPanel(QWidget, SpyderConfigurationAccessor):
 
     # ---- Private
     def _key(self, logdir):
-        key = logdir_key(logdir)
+        key = path_key(logdir)
         return self._aliases.get(key, key)
 
     def _add_stop_button(self, entry):
@@ -305,10 +294,7 @@ class InstancesPanel(QWidget, SpyderConfigurationAccessor):
                 self.sig_show_requested.emit(entry.logdir)
 
     def _configured_host(self) -> str:
-        try:
-            return str(self.get_conf("host", "127.0.0.1") or "127.0.0.1")
-        except Exception:
-            return "127.0.0.1"
+        return str(self.get_conf("host") or DEFAULT_HOST)
 
     def _current_entry(self):
         item = self.list.currentItem()

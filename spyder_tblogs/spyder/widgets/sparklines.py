@@ -34,15 +34,18 @@ from qtpy.QtGui import (QColor, QFont, QFontMetrics, QPainter, QPainterPath,
 from qtpy.QtWidgets import (QGridLayout, QLabel, QScrollArea, QSizePolicy,
                             QToolTip, QVBoxLayout, QWidget)
 
+from spyder.utils.palette import SpyderPalette
+
 __all__ = ["SparklineChart", "SparklinesWidget", "RUN_COLORS",
            "format_value", "format_step"]
 
-# Tableau 10: distinct hues that stay readable on Spyder's dark and light
-# themes, in the order runs are selected.
-RUN_COLORS = (
-    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
-    "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
-)
+# Spyder's group colours (made for the current theme), in an order that
+# keeps neighbouring runs' hues apart; lower case, as QColor.name() gives.
+RUN_COLORS = tuple(color.lower() for color in (
+    SpyderPalette.GROUP_6, SpyderPalette.GROUP_2, SpyderPalette.GROUP_12,
+    SpyderPalette.GROUP_1, SpyderPalette.GROUP_4, SpyderPalette.GROUP_8,
+    SpyderPalette.GROUP_11, SpyderPalette.GROUP_5, SpyderPalette.GROUP_3,
+    SpyderPalette.GROUP_10))
 
 SCALARS_KIND = "scalars"
 CHART_HEIGHT = 56          # plot area, pixels

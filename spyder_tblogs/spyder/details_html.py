@@ -1,7 +1,7 @@
-"""HTML rendering of the details area: what the index knows about a node.
+"""HTML of the details area: what the index knows about a node.
 
-Kept apart from the main widget so that extensions can reuse the pieces
-(e.g. to add a section for the run a console is writing to).
+Plain functions, kept apart from the widgets so that extensions can reuse
+the pieces (e.g. to add a section for the run a console is writing to).
 """
 
 from __future__ import annotations
@@ -11,10 +11,16 @@ import time
 from collections import defaultdict
 
 from spyder.api.translations import _
+from spyder.utils.palette import SpyderPalette
 
-from spyder_tblogs.spyder.models import NodeKind, format_age, format_size
+from spyder_tblogs.spyder.formatting import (
+    SEVERITY_ORDER, format_age, format_size)
+from spyder_tblogs.spyder.tree_nodes import NodeKind
 
-SEVERITY_COLORS = {"error": "#e05d5d", "warning": "#d7a84f", "info": "#6fa8dc"}
+# The colours of the tree's severity icons.
+SEVERITY_COLORS = {"error": SpyderPalette.COLOR_ERROR_1,
+                   "warning": SpyderPalette.COLOR_WARN_2,
+                   "info": SpyderPalette.GROUP_9}
 
 # Beyond this many tags per kind the list is cut (with a note): a run with
 # thousands of tags would otherwise produce a page nobody can read.
@@ -52,11 +58,12 @@ def diagnostics_html(diagnostics) -> str:
     """Every diagnostic in full, most severe first."""
     if not diagnostics:
         return ""
-    order = {"error": 0, "warning": 1, "info": 2}
     rows = []
-    for diagnostic in sorted(diagnostics,
-                             key=lambda d: order.get(d.severity, 3)):
-        color = SEVERITY_COLORS.get(diagnostic.severity, "#999999")
+    for diagnostic in sorted(
+            diagnostics,
+            key=lambda d: -SEVERITY_ORDER.get(d.severity, -1)):
+        color = SEVERITY_COLORS.get(diagnostic.severity,
+                                    SpyderPalette.COLOR_TEXT_2)
         files = ""
         if diagnostic.files:
             files = "<br><small>" + ", ".join(

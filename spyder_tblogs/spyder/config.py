@@ -1,0 +1,38 @@
+"""Configuration of the TensorBoard Logs plugin: its section and defaults.
+
+Every default lives here; the pane, its panels and the preferences page read
+options with ``get_conf(option)`` and get these values when the user has not
+changed them.
+"""
+
+from spyder_tblogs.spyder.api import InterpreterMode, OpenTarget
+
+CONF_SECTION = "tblogs"
+
+# TensorBoard listens on loopback unless the user chooses otherwise (the
+# preferences then warn that the logs become visible on the network).
+DEFAULT_HOST = "127.0.0.1"
+
+CONF_DEFAULTS = [
+    (CONF_SECTION, {
+        "interpreter_mode": InterpreterMode.Automatic,
+        "interpreter_path": "",
+        "host": DEFAULT_HOST,
+        "port_auto": True,
+        "port": 6006,
+        "extra_args": "",
+        "reload_interval": 5,
+        "open_in": OpenTarget.Pane,
+        "stop_on_exit": True,
+        "autodetect": True,
+        "autodetect_depth": 6,
+        "file_watching": True,
+        "poll_interval": 2,
+        # {context directory key: {"added": [...], "hidden": [...]}}
+        "log_directories": {},
+    }),
+]
+
+# Changing a default: minor bump (1.0.0 -> 1.1.0). Removing or renaming an
+# option: major bump. Adding an option needs no bump.
+CONF_VERSION = "1.0.0"
