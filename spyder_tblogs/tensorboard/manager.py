@@ -2,8 +2,11 @@
 
 Unlike ``tensorboard.manager`` (info files in a shared temp directory, reused
 without checking that anyone still answers), an instance here is reused only
-if its pid still belongs to the process we launched (same creation time) and
-its HTTP server answers; dead records are dropped and a fresh server started.
+if its pid still belongs to the process we launched (same creation time, and
+a command line carrying our launch marker for that record and log directory)
+and its HTTP server answers; other records are dropped, never acted on, and a
+fresh server started. Where a server listens is read from the operating
+system, not assumed from the host it was given.
 """
 
 import contextlib
@@ -92,7 +95,9 @@ class TensorBoardManager:
         ------
         TensorBoardError
             Bad arguments, an interpreter without tensorboard, a port in use,
-            a server that exits at start or does not answer in time.
+            a server that exits at start or does not answer in time, or one
+            that listens off loopback although ``host`` is loopback (it is
+            stopped).
         """
         logdir = _arguments.normalize_logdir(logdir)
         python = _arguments.normalize_python(python)
@@ -131,7 +136,7 @@ class TensorBoardManager:
                 f"TensorBoard for {instance.logdir} already runs at "
                 f"{instance.url} (pid {instance.pid}); stop it first to serve "
                 f"it on {host}:{port or 'any port'}")
-        self._refuse_exposure(key, instance, None)
+        self._check_listening(key, instance, None)
         reused = dataclasses.replace(instance, reused=True)
         with self._lock:
             started = self._started.get(key)
@@ -203,7 +208,7 @@ class TensorBoardManager:
                     self._started[key] = (instance, popen)
                 self.registry.write(key, instance, ServerState.STARTING)
             _launch.wait_ready(instance, popen, command, deadline, timeout)
-            self._refuse_exposure(key, instance, popen)
+            self._check_listening(key, instance, popen)
             with _launch.interrupts_deferred():
                 instance.startup_seconds = time.monotonic() - launched_at
                 with self._lock:
@@ -232,7 +237,7 @@ class TensorBoardManager:
         return TensorBoardError(
             f"TensorBoard for {logdir} was stopped while starting", command)
 
-    def _refuse_exposure(self, key, instance, popen):
+    def _check_listening(self, key, instance, popen):
         """Record where ``instance`` listens; stop it if that leaves loopback
         although its host is loopback (an extra flag for its data server, a
         plugin, a wrapper interpreter...)."""

@@ -366,7 +366,7 @@ class NotRegularFile(OSError):
 _SAFE_OPEN_FLAGS = getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
 
 
-def open_regular(path, flags):
+def open_regular(path, flags, mode=0o600):
     """Open ``path`` with ``os.open`` flags if it is a regular file; return
     the file descriptor.
 
@@ -378,7 +378,8 @@ def open_regular(path, flags):
     OSError
         If it cannot be opened.
     """
-    fd = os.open(path, flags | _SAFE_OPEN_FLAGS | getattr(os, "O_BINARY", 0))
+    fd = os.open(path, flags | _SAFE_OPEN_FLAGS | getattr(os, "O_BINARY", 0),
+                 mode)
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise NotRegularFile(errno.EINVAL, "not a regular file", path)
@@ -430,18 +431,19 @@ def trim_log(path, max_bytes=LOG_MAX_BYTES, keep_bytes=LOG_KEEP_BYTES):
 
 
 def open_log(path):
-    """Create ``path`` fresh for a child's output, in append mode.
+    """Open ``path`` fresh (truncated) for a child's output, in append mode.
 
-    Whatever had that name is removed first, so a symlink left there is
-    never followed into someone else's file.
+    A symlink left at that name is removed, never followed into someone
+    else's file; a FIFO or other non-file is refused, never waited on
+    (O_NONBLOCK changes nothing for a regular file's writes).
     """
     try:
-        os.remove(path)
+        if stat.S_ISLNK(os.lstat(path).st_mode):
+            os.remove(path)
     except FileNotFoundError:
         pass
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND
-                 | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0),
-                 0o600)
+    fd = open_regular(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+                      | os.O_APPEND)
     return os.fdopen(fd, "ab", buffering=0)
 
 

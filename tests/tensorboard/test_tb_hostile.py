@@ -258,9 +258,15 @@ def test_record_naming_a_log_outside_the_registry_is_never_written(
     # Past the size at which the manager cuts its own logs back.
     outside.write_bytes(b"keep me\n" * (tb_process.LOG_MAX_BYTES // 4))
     before = outside.read_bytes()
+    # A symlink where the next launch will put its output.
+    key = identity_hash(os.path.realpath(logdir),
+                        os.path.abspath(sys.executable), FAST)
+    planted = manager.registry.log_paths(key)[0]
+    os.symlink(outside, planted)
     instance = manager.start(str(logdir), extra_args=FAST)
     try:
-        key = next(key for key, _, _ in manager.registry.records())
+        assert stat.S_ISREG(os.lstat(planted).st_mode)
+        assert outside.read_bytes() == before
         record_path = manager.registry.record_path(key)
         with open(record_path, "rb") as stream:
             record = json.load(stream)
