@@ -43,6 +43,8 @@ TEST_REQUIRES = [
     "tensorboardX>=2.6",
     # Property-based fuzzing of the reader (tests/logs/test_logs_fuzz.py).
     "hypothesis>=6",
+    # The Parquet export is tested too.
+    "pyarrow>=10",
     # Renders conda-recipe/meta.yaml in a test.
     "jinja2",
     "pyyaml",
@@ -63,7 +65,11 @@ setup(
     packages=find_packages(include=["spyder_tblogs", "spyder_tblogs.*"]),
     python_requires=">=3.9",
     install_requires=INSTALL_REQUIRES,
-    extras_require={"test": TEST_REQUIRES},
+    extras_require={
+        "test": TEST_REQUIRES,
+        # Export scalars as Parquet (pyarrow writes it incrementally).
+        "parquet": ["pyarrow>=10"],
+    },
     entry_points={
         "console_scripts": ["spyder-tblogs = spyder_tblogs.__main__:main"],
         "spyder.plugins": ["tblogs = spyder_tblogs.spyder.plugin:TBLogs"],

@@ -1,6 +1,7 @@
-"""Command line: ``python -m spyder_tblogs {scan,tensorboard} ...``.
+"""Command line: ``python -m spyder_tblogs {scan,runs,export,tensorboard} ...``.
 
-Each floor owns its sub-commands (``logs/cli.py``, ``tensorboard/cli.py``);
+Each floor owns its sub-commands (``logs/cli.py``, ``logs/compare_cli.py``,
+``tensorboard/cli.py``);
 this module only dispatches, so the CLI needs neither Qt nor Spyder.
 """
 
@@ -19,6 +20,7 @@ def build_parser():
     """Return the top-level argument parser with every sub-command."""
     from spyder_tblogs import __version__
     from spyder_tblogs.logs import cli as logs_cli
+    from spyder_tblogs.logs import compare_cli
     from spyder_tblogs.tensorboard import cli as tensorboard_cli
 
     parser = OneLineErrorParser(
@@ -30,6 +32,7 @@ def build_parser():
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
     logs_cli.add_parsers(commands)
+    compare_cli.add_parsers(commands)
     tensorboard_cli.add_parsers(commands)
     return parser
 

@@ -10,12 +10,16 @@ import time
 from dataclasses import dataclass
 from typing import Tuple
 
-__all__ = ["Diagnostic", "STALE_AFTER_SECONDS", "CODES", "run_diagnostics",
-           "logdir_diagnostics"]
+__all__ = ["Diagnostic", "STALE_AFTER_SECONDS", "LIVE_SECONDS", "SEVERITIES",
+           "CODES", "run_diagnostics", "logdir_diagnostics"]
 
 # Writers flush every 2 minutes by default (tf.summary, tensorboardX,
 # PyTorch): a file quiet for longer than that is no longer being written.
 STALE_AFTER_SECONDS = 120.0
+# A run written within this many seconds is shown as being written (live).
+LIVE_SECONDS = 60.0
+# Severities, least severe first.
+SEVERITIES = ("info", "warning", "error")
 
 CODES = {
     "multiple-event-files": "info",

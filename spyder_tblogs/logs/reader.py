@@ -74,6 +74,9 @@ class FileState:
     ----------
     path : str
         Absolute path of the file.
+    series_limit : int or None
+        Points kept per scalar series (older ones thinned), or ``None``
+        to keep every point (an export).
     identity : tuple or None
         ``(st_dev, st_ino)`` when last read: a new identity means the file
         was replaced and is read again from the start.
@@ -113,8 +116,9 @@ class FileState:
         Tag -> tag-state list (see the ``COUNT``... index constants).
     """
 
-    def __init__(self, path):
+    def __init__(self, path, series_limit=SERIES_POINTS):
         self.path = path
+        self.series_limit = series_limit
         self.identity = None
         self.size = 0
         self.mtime = 0.0
@@ -377,7 +381,8 @@ def read_event_file(state, chunk_size=CHUNK_SIZE):
     # to be such a layout.
     known_layouts = {}
     new_tag = _new_tag_state
-    max_points = SERIES_POINTS * 3
+    max_points = (_INF if state.series_limit is None
+                  else state.series_limit * 3)
     header_size, footer_size = HEADER_SIZE, FOOTER_SIZE
     mask_delta = MASK_DELTA
 

@@ -1,0 +1,225 @@
+"""Export every scalar point of a log directory or run, in long format.
+
+One row per point, ``run,tag,step,wall_time,value``, in TensorBoard's load
+order: runs by name, then per tag (in order of first appearance) the
+files of the run by name, each in file order. Values are read from disk on
+demand with the index's reader (keeping every point instead of a preview),
+a batch of runs at a time so memory stays bounded, and in worker processes
+when there is a lot to read.
+"""
+
+import csv
+import io
+import os
+
+from spyder_tblogs.logs.discovery import (
+    FILE_PATH, FILE_SIZE, discover_runs, iter_files,
+)
+from spyder_tblogs.logs.reader import (
+    KIND, POINTS, SERIES, FileState, read_event_file,
+)
+
+__all__ = ["export_scalars", "ExportError", "EXPORT_COLUMNS", "FORMATS"]
+
+EXPORT_COLUMNS = ("run", "tag", "step", "wall_time", "value")
+FORMATS = ("csv", "parquet")
+# Bytes of event files read per batch: bounds the points held at once
+# (a scalar point is 24 bytes, from about 40 bytes on disk).
+BATCH_BYTES = 64 * 1024 * 1024
+# Below this, worker processes cost more than they save.
+PARALLEL_MIN_BYTES = 16 * 1024 * 1024
+
+
+class ExportError(Exception):
+    """The export cannot be done (a message for the user)."""
+
+
+def _runs_of(path):
+    """``[(run name, [file paths], bytes)]`` under ``path``, by run name.
+
+    A run directory given directly is named after itself, not ``.``.
+    """
+    path = os.path.abspath(os.path.expanduser(path))
+    if not os.path.isdir(path):
+        raise ExportError("not a directory: %s" % path)
+    discovery = discover_runs(path)
+    runs = []
+    for name in sorted(discovery.runs):
+        files = [(file[FILE_PATH], file[FILE_SIZE])
+                 for file in iter_files(discovery.runs[name])]
+        label = os.path.basename(path.rstrip(os.sep)) if name == "." else name
+        runs.append((label, [item[0] for item in files],
+                     sum(item[1] for item in files)))
+    return runs
+
+
+def _batches(runs, batch_bytes):
+    batch, size = [], 0
+    for run in runs:
+        batch.append(run)
+        size += run[2]
+        if size >= batch_bytes:
+            yield batch, size
+            batch, size = [], 0
+    if batch:
+        yield batch, size
+
+
+def _read(paths, size, workers):
+    """Read ``paths`` keeping every point; return their states by path."""
+    states = [FileState(path, series_limit=None) for path in paths]
+    if workers > 1 and len(states) > 1 and size >= PARALLEL_MIN_BYTES:
+        from spyder_tblogs.logs.worker import read_in_processes
+        try:
+            states = read_in_processes(states, workers)
+        except RuntimeError:     # a worker died: read here instead
+            states = [read_event_file(state) for state in states]
+    else:
+        states = [read_event_file(state) for state in states]
+    return {state.path: state for state in states}
+
+
+def _run_series(paths, states):
+    """``{tag: [points array per file]}`` of a run, tags in first-seen order."""
+    series = {}
+    for path in paths:
+        for tag, tag_state in states[path].tags.items():
+            if tag_state[KIND] == "scalars" and tag_state[SERIES] is not None:
+                series.setdefault(tag, []).append(tag_state[SERIES][POINTS])
+    return series
+
+
+def _csv_prefix(run, tag):
+    line = io.StringIO()
+    csv.writer(line, lineterminator="").writerow([run, tag, ""])
+    return line.getvalue()
+
+
+class _CsvSink:
+    def __init__(self, stream):
+        self.stream = stream
+        stream.write(",".join(EXPORT_COLUMNS) + "\n")
+
+    def write(self, run, tag, points):
+        prefix = _csv_prefix(run, tag)
+        # %r: the shortest text that reads back as the same double.
+        row = prefix + "%d,%r,%r\n"
+        self.stream.write("".join([
+            row % (points[index], points[index + 1], points[index + 2])
+            for index in range(0, len(points), 3)]))
+
+    def close(self):
+        self.stream.flush()
+
+
+class _ParquetSink:
+    def __init__(self, path):
+        try:
+            import pyarrow
+            import pyarrow.parquet
+        except ImportError:
+            raise ExportError("Parquet export needs pyarrow: pip install "
+                              "spyder-tblogs[parquet]") from None
+        self.pyarrow = pyarrow
+        self.schema = pyarrow.schema([
+            ("run", pyarrow.string()), ("tag", pyarrow.string()),
+            ("step", pyarrow.int64()), ("wall_time", pyarrow.float64()),
+            ("value", pyarrow.float64())])
+        self.writer = pyarrow.parquet.ParquetWriter(path, self.schema)
+
+    def write(self, run, tag, points):
+        count = len(points) // 3
+        pyarrow = self.pyarrow
+        table = pyarrow.table({
+            "run": [run] * count, "tag": [tag] * count,
+            "step": [int(step) for step in points[0::3]],
+            "wall_time": points[1::3].tolist(),
+            "value": points[2::3].tolist()}, schema=self.schema)
+        self.writer.write_table(table)
+
+    def close(self):
+        self.writer.close()
+
+
+def export_scalars(source, output, *, fmt="csv", workers=None, progress=None,
+                   batch_bytes=BATCH_BYTES):
+    """Write every scalar point under ``source`` to ``output``.
+
+    Parameters
+    ----------
+    source : str
+        A log directory, or one run directory.
+    output : str or text stream
+        A path (written through a temporary file, so a failed export never
+        leaves half a file), or for CSV an open text stream.
+    fmt : {'csv', 'parquet'}
+    workers : int, optional
+        Reader processes (default: one per CPU when there is a lot to read).
+    progress : callable, optional
+        ``progress(bytes_read, bytes_total)`` after each batch; raising
+        from it (say, a cancelled export) stops the export.
+
+    Returns
+    -------
+    int
+        The number of points written.
+
+    Raises
+    ------
+    ExportError
+        With a message for the user.
+    """
+    if fmt not in FORMATS:
+        raise ExportError("unknown format %r (one of %s)"
+                          % (fmt, ", ".join(FORMATS)))
+    runs = _runs_of(source)
+    total = sum(run[2] for run in runs)
+    workers = workers or os.cpu_count() or 1
+    if isinstance(output, (str, os.PathLike)):
+        target = os.fspath(output)
+        partial = target + ".partial"
+        try:
+            count = _export_to_path(runs, partial, fmt, workers, progress,
+                                    total, batch_bytes)
+            os.replace(partial, target)
+        except BaseException:
+            if os.path.exists(partial):
+                os.remove(partial)
+            raise
+        return count
+    if fmt != "csv":
+        raise ExportError("Parquet needs a file name, not a stream")
+    return _export(runs, _CsvSink(output), workers, progress, total,
+                   batch_bytes)
+
+
+def _export_to_path(runs, path, fmt, workers, progress, total, batch_bytes):
+    try:
+        if fmt == "parquet":
+            return _export(runs, _ParquetSink(path), workers, progress, total,
+                           batch_bytes)
+        with open(path, "w", encoding="utf-8", newline="") as stream:
+            return _export(runs, _CsvSink(stream), workers, progress, total,
+                           batch_bytes)
+    except OSError as error:
+        raise ExportError("cannot write %s: %s"
+                          % (path, error.strerror or error)) from None
+
+
+def _export(runs, sink, workers, progress, total, batch_bytes):
+    count = done = 0
+    try:
+        for batch, size in _batches(runs, batch_bytes):
+            states = _read([path for run in batch for path in run[1]], size,
+                           workers)
+            for name, paths, _ in batch:
+                for tag, parts in _run_series(paths, states).items():
+                    for points in parts:
+                        sink.write(name, tag, points)
+                        count += len(points) // 3
+            done += size
+            if progress is not None:
+                progress(done, total)
+    finally:
+        sink.close()
+    return count
