@@ -104,10 +104,10 @@ def check_extra_args(extra_args):
             continue
         option = arg.split("=", 1)[0]
         named = " or ".join(flags)
-        them = "it" if len(flags) == 1 else "them"
-        how = ("is set by the manager" if option in RESERVED_FLAGS
+        them, verb = ("it", "is") if len(flags) == 1 else ("them", "are")
+        how = (f"{verb} set by the manager" if option in RESERVED_FLAGS
                else f"({option!r} abbreviates {them}: TensorBoard accepts "
-                    f"abbreviated flags) is set by the manager")
+                    f"abbreviated flags) {verb} set by the manager")
         raise TensorBoardError(
             f"{named} {how}; use {_USE_INSTEAD[flags[0]]} instead of "
             f"passing it through")
