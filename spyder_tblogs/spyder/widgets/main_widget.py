@@ -34,7 +34,7 @@ from spyder_tblogs.spyder.console_follow import ConsoleFollowController
 from spyder_tblogs.spyder.index_control import IndexController
 from spyder_tblogs.spyder.log_directories import LogDirectorySettings
 from spyder_tblogs.spyder.models import LogTreeModel, NodeKind
-from spyder_tblogs.spyder.previews import preview_runs
+from spyder_tblogs.spyder.previews import ScalarsPreview
 from spyder_tblogs.spyder.tensorboard_control import TensorBoardController
 from spyder_tblogs.spyder.widgets.details_view import DetailsView
 from spyder_tblogs.spyder.widgets.empty_page import EmptyLogsPage
@@ -69,8 +69,6 @@ class TBLogsWidget(PluginMainWidget):
         self._project_path = None
         self._working_directory = None
         self._closed = False
-        self._preview_key = None
-        self._preview_root = None
         self.directories = LogDirectorySettings(self.context_directory)
 
         # Model and views
@@ -109,6 +107,7 @@ class TBLogsWidget(PluginMainWidget):
         self.console_tracker = self.console.tracker
         self.console_column = self.model.add_column(
             _("Console"), self.console.column_data)
+        self.previews = ScalarsPreview(self.tree, self.sparklines, self)
 
         self._context_timer = QTimer(self)
         self._context_timer.setSingleShot(True)
@@ -123,12 +122,12 @@ class TBLogsWidget(PluginMainWidget):
         self.tree.selectionModel().currentChanged.connect(
             self._on_current_changed)
         self.tree.selectionModel().selectionChanged.connect(
-            self._update_previews)
+            self.previews.update)
         self.model.rowsInserted.connect(self._on_rows_inserted)
         self.model.rowsRemoved.connect(self._on_rows_removed)
         self.empty_page.sig_add_directory_requested.connect(
             self.add_log_directory)
-        self.sparklines.sig_clicked.connect(self._on_sparklines_clicked)
+        self.previews.sig_open_requested.connect(self.open_in_tensorboard)
         self.index.sig_busy.connect(self._on_worker_busy)
         self.index.sig_roots_found.connect(self._update_empty_state)
         self.index.sig_applying.connect(self.console.refresh_kernel)
@@ -366,12 +365,12 @@ class TBLogsWidget(PluginMainWidget):
 
     def _on_current_changed(self, current, previous):
         self._update_details(force=True)
-        self._update_previews()
+        self.previews.update()
         self.update_actions()
 
     def _on_slice_applied(self):
         self._update_details()
-        self._update_previews()
+        self.previews.update()
         self.update_actions()
 
     @Slot(bool)
@@ -394,10 +393,6 @@ class TBLogsWidget(PluginMainWidget):
             self._update_details(force=True)
 
     # ---- Console
-    def console_label_text(self) -> str:
-        """"Console 1/A · paused in debugger" ('' without a console)."""
-        return self.console.label_text()
-
     def _repaint_console(self):
         text = self.console.label_text()
         self.console_label.setText(
@@ -419,31 +414,6 @@ class TBLogsWidget(PluginMainWidget):
     def is_following(self) -> bool:
         """Whether *Follow console* is on."""
         return self.console.is_following()
-
-    # ---- Scalar previews
-    def _update_previews(self, *_selection):
-        nodes = self.selected_nodes()
-        current = self.current_node()
-        if current is not None and current not in nodes:
-            nodes.append(current)
-        runs = preview_runs(nodes, self.model)
-        # RunInfo objects are made on demand: compare what they hold.
-        key = tuple(run.row for run in runs)
-        if key == self._preview_key:
-            return
-        self._preview_key = key
-        self._preview_root = current.root_node().root_path if current \
-            else None
-        self.sparklines.set_runs({run.path: run for run in runs},
-                                 {run.path: run.name for run in runs})
-
-    @Slot(list)
-    def _on_sparklines_clicked(self, keys):
-        """Open the clicked chart's run (or, for several, their root)."""
-        if len(keys) == 1:
-            self.open_in_tensorboard(keys[0])
-        elif keys and self._preview_root:
-            self.open_in_tensorboard(self._preview_root)
 
     # ---- Path actions
     def copy_path(self):
