@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Iterable
 
-from spyder_tblogs.logs.discovery import DEFAULT_SKIP
+from spyder_tblogs.logs.discovery import DEFAULT_SKIP, find_log_roots
 
 
 def _is_inside(path: str, parent: str) -> bool:
@@ -24,45 +24,45 @@ def _normalized(path: str) -> str:
     return os.path.normcase(os.path.realpath(os.path.abspath(path)))
 
 
-def _event_directories(directory: str, max_depth: int,
-                       max_directories: int = 20000) -> list[str]:
-    """Directories under ``directory`` that directly hold event files.
-
-    Depth-limited, loop-safe (symlinked directories are visited once),
-    skips virtual environments and caches, and stops after
-    ``max_directories`` so a working directory of ``/`` stays cheap.
-    """
+def _subdirectories(directory):
+    """Subdirectories worth a look (no caches, environments, VCS data)."""
     found = []
-    visited: set[tuple[int, int]] = set()
-    pending = [(directory, 0)]
-    while pending and len(visited) < max_directories:
-        path, depth = pending.pop()
-        try:
-            stat = os.stat(path)
-        except OSError:
-            continue
-        key = (stat.st_dev, stat.st_ino)
-        if key in visited:
-            continue
-        visited.add(key)
-        holds_events = False
-        try:
-            with os.scandir(path) as entries:
-                for entry in entries:
-                    try:
-                        if entry.is_dir():
-                            if (depth < max_depth
-                                    and entry.name not in DEFAULT_SKIP):
-                                pending.append((entry.path, depth + 1))
-                        elif "tfevents" in entry.name:
-                            holds_events = True
-                    except OSError:
-                        continue
-        except OSError:
-            continue
-        if holds_events:
-            found.append(path)
+    try:
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                try:
+                    if entry.name not in DEFAULT_SKIP and entry.is_dir():
+                        found.append(entry.path)
+                except OSError:
+                    continue
+    except OSError:
+        pass
     return sorted(found)
+
+
+def _roots_beside(directory, shown, depth, visited):
+    """The largest directories under ``directory`` with event files at most
+    ``depth`` levels down that contain no shown root (``directory`` itself
+    contains one)."""
+    if depth <= 0:
+        return []
+    found = []
+    for subdir in _subdirectories(directory):
+        real_subdir = _normalized(subdir)
+        if any(_is_inside(real_subdir, root) for root in shown):
+            continue    # shown already
+        if not any(_is_inside(root, real_subdir) for root in shown):
+            if find_log_roots(subdir, max_depth=depth - 1):
+                found.append(subdir)
+            continue
+        try:
+            info = os.stat(subdir)
+        except OSError:
+            continue
+        if (info.st_dev, info.st_ino) not in visited:   # symlink loops
+            visited.add((info.st_dev, info.st_ino))
+            found.extend(_roots_beside(subdir, shown, depth - 1, visited))
+    return found
 
 
 def cwd_log_roots(cwd: str | None, shown_roots: Iterable[str], *,
@@ -107,25 +107,9 @@ def cwd_log_roots(cwd: str | None, shown_roots: Iterable[str], *,
     shown = [_normalized(root) for root in shown_roots if root]
     if any(_is_inside(real_base, root) for root in shown):
         return ()
-    event_dirs = _event_directories(base, max_depth)
-    extra: set[str] = set()
-    for event_dir in event_dirs:
-        real_dir = _normalized(event_dir)
-        if any(_is_inside(real_dir, root) for root in shown):
-            continue
-        # Walk down from cwd to the first directory that contains no shown
-        # root: the largest root that does not repeat the project's runs.
-        relative = os.path.relpath(event_dir, base)
-        parts = [] if relative == os.curdir else relative.split(os.sep)
-        candidate = base
-        for part in parts:
-            real_candidate = _normalized(candidate)
-            if not any(_is_inside(root, real_candidate) for root in shown):
-                break
-            candidate = os.path.join(candidate, part)
-        extra.add(candidate)
-    # A root inside another one found here adds nothing.
-    topmost = [root for root in extra
-               if not any(other != root and _is_inside(root, other)
-                          for other in extra)]
-    return tuple(sorted(topmost))
+    if not any(_is_inside(root, real_base) for root in shown):
+        # Nothing shown below: the working directory is one root.
+        return (base,) if find_log_roots(base, max_depth=max_depth) else ()
+    # The console sits above a shown root: look beside it, so no run is
+    # listed twice.
+    return tuple(sorted(_roots_beside(base, shown, max_depth, set())))

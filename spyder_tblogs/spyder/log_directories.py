@@ -7,7 +7,7 @@ Kept in the ``log_directories`` option as ``{directory key: {"added": [...],
 from __future__ import annotations
 
 import os
-from typing import Callable, Optional
+from typing import Optional
 
 from spyder.api.config.mixins import SpyderConfigurationAccessor
 
@@ -18,68 +18,63 @@ OPTION = "log_directories"
 
 
 class LogDirectorySettings(SpyderConfigurationAccessor):
-    """The added and hidden log directories of the pane's context directory.
+    """The added and hidden log directories, per context directory.
 
-    Parameters
-    ----------
-    context_directory : callable
-        Returns the directory (project or working directory) whose logs
-        the pane shows, or None.
+    ``context`` is the directory (project or working directory) whose logs
+    the pane shows, or None.
     """
 
     CONF_SECTION = CONF_SECTION
 
-    def __init__(self, context_directory: Callable[[], Optional[str]]):
-        self._context_directory = context_directory
-
     # ---- Reading
-    def added(self) -> tuple:
+    def added(self, context: Optional[str]) -> tuple:
         """Directories shown besides those found."""
-        return tuple(self._settings().get("added", ()))
+        return tuple(self._settings(context).get("added", ()))
 
-    def hidden(self) -> tuple:
+    def hidden(self, context: Optional[str]) -> tuple:
         """Directories not shown although found."""
-        return tuple(self._settings().get("hidden", ()))
+        return tuple(self._settings(context).get("hidden", ()))
 
     # ---- Changing
-    def add(self, directory: str) -> None:
+    def add(self, context: Optional[str], directory: str) -> None:
         """Show ``directory`` (and stop hiding it)."""
         directory = os.path.abspath(directory)
         key = path_key(directory)
-        added = list(self.added())
+        added = list(self.added(context))
         if all(path_key(path) != key for path in added):
             added.append(directory)
-        self._save(added, [path for path in self.hidden()
-                           if path_key(path) != key])
+        self._save(context, added, [path for path in self.hidden(context)
+                                    if path_key(path) != key])
 
-    def hide(self, directory: str, found: bool) -> None:
+    def hide(self, context: Optional[str], directory: str,
+             found: bool) -> None:
         """Stop showing ``directory``; ``found`` when discovery finds it
         (then it must be hidden, not only left out of the added ones)."""
         key = path_key(directory)
-        hidden = list(self.hidden())
+        hidden = list(self.hidden(context))
         if found and all(path_key(path) != key for path in hidden):
             hidden.append(directory)
-        self._save([path for path in self.added() if path_key(path) != key],
-                   hidden)
+        self._save(context, [path for path in self.added(context)
+                             if path_key(path) != key], hidden)
 
-    def show_hidden(self) -> None:
+    def show_hidden(self, context: Optional[str]) -> None:
         """Forget the hidden directories."""
-        self._save(list(self.added()), [])
+        self._save(context, list(self.added(context)), [])
 
     # ---- Private
-    def _key(self) -> str:
-        directory = self._context_directory()
-        return path_key(directory) if directory else ""
-
-    def _settings(self) -> dict:
+    def _settings(self, context) -> dict:
         all_settings = self.get_conf(OPTION) or {}
         if not isinstance(all_settings, dict):
             return {}
-        settings = all_settings.get(self._key(), {})
+        settings = all_settings.get(_key(context), {})
         return settings if isinstance(settings, dict) else {}
 
-    def _save(self, added, hidden) -> None:
+    def _save(self, context, added, hidden) -> None:
         all_settings = dict(self.get_conf(OPTION) or {})
-        all_settings[self._key()] = {"added": list(added),
-                                     "hidden": list(hidden)}
+        all_settings[_key(context)] = {"added": list(added),
+                                       "hidden": list(hidden)}
         self.set_conf(OPTION, all_settings)
+
+
+def _key(context) -> str:
+    return path_key(context) if context else ""

@@ -89,34 +89,29 @@ class TreeNode:
 
     # ---- Columns, read from the snapshot on demand: copies kept on 10,000
     # nodes are 40,000 more references for every full collection to follow.
+    def _file_or_run(self, name, position, combine):
+        """Field ``name`` of the file, or ``combine`` of it over the run's
+        files (None for roots and folders)."""
+        if self.file is not None:
+            return getattr(self.file, name)
+        if self.run_row is None:
+            return None
+        return combine(run_file_field(self.run_row, position))
+
     @property
     def last_step(self) -> Optional[int]:
         """Last step of the file, or the largest of the run's files."""
-        if self.file is not None:
-            return self.file.last_step
-        if self.run_row is None:
-            return None
-        steps = [step for step in run_file_field(self.run_row, _LAST_STEP)
-                 if step is not None]
-        return max(steps) if steps else None
+        return self._file_or_run("last_step", _LAST_STEP, _max_known)
 
     @property
     def events(self) -> Optional[int]:
         """Events of the file, or the sum over the run's files."""
-        if self.file is not None:
-            return self.file.events
-        if self.run_row is None:
-            return None
-        return sum(run_file_field(self.run_row, _EVENTS))
+        return self._file_or_run("events", _EVENTS, sum)
 
     @property
     def size(self) -> Optional[int]:
         """Bytes of the file, or the sum over the run's files."""
-        if self.file is not None:
-            return self.file.size
-        if self.run_row is None:
-            return None
-        return sum(run_file_field(self.run_row, _SIZE))
+        return self._file_or_run("size", _SIZE, sum)
 
     @property
     def modified(self) -> Optional[float]:
@@ -200,6 +195,11 @@ class TreeNode:
 
     def __repr__(self):
         return f"<TreeNode {self.kind} {self.name!r}>"
+
+
+def _max_known(values):
+    known = [value for value in values if value is not None]
+    return max(known) if known else None
 
 
 def set_run(node: TreeNode, row) -> None:

@@ -66,6 +66,9 @@ def tblogs_conf():
     yield CONF
     # The main window registers the section itself when it loads the plugin.
     CONF.unregister_plugin(TBLogs)
+    # The pane observed options of the section; a main window started later
+    # in this process notifies every observed section, and this one is gone.
+    CONF._observers.pop(TBLogs.CONF_SECTION, None)
 
 
 @pytest.fixture

@@ -69,7 +69,7 @@ class TBLogsWidget(PluginMainWidget):
         self._project_path = None
         self._working_directory = None
         self._closed = False
-        self.directories = LogDirectorySettings(self.context_directory)
+        self.directories = LogDirectorySettings()
 
         # Model and views
         self.model = LogTreeModel(self)
@@ -244,7 +244,8 @@ class TBLogsWidget(PluginMainWidget):
         self.show_in_files_action.setEnabled(node is not None)
         self.hide_directory_action.setEnabled(is_root)
         self.hide_directory_action.setVisible(is_root)
-        self.show_hidden_action.setEnabled(bool(self.directories.hidden()))
+        self.show_hidden_action.setEnabled(
+            bool(self.directories.hidden(self.context_directory())))
 
     # ---- Context: project, working directory, console
     def set_project(self, path: Optional[str]):
@@ -277,10 +278,10 @@ class TBLogsWidget(PluginMainWidget):
         if self._closed:
             return
         directory = self.context_directory()
-        added = self.directories.added()
+        added = self.directories.added(directory)
         self.index.request(
             directory, is_project=self._project_path is not None,
-            added=added, hidden=self.directories.hidden(),
+            added=added, hidden=self.directories.hidden(directory),
             console_cwd=self.console.cwd)
         if not self.model.root_nodes():
             self.empty_page.show_searching(directory or ", ".join(added))
@@ -296,7 +297,7 @@ class TBLogsWidget(PluginMainWidget):
                 self.context_directory() or os.path.expanduser("~"))
             if not directory:
                 return
-        self.directories.add(directory)
+        self.directories.add(self.context_directory(), directory)
         self._update_context()
 
     def hide_log_directory(self, directory: Optional[str] = None):
@@ -307,13 +308,13 @@ class TBLogsWidget(PluginMainWidget):
                 return
             directory = node.root_path
         node = self.model.root_node(directory)
-        self.directories.hide(
-            directory, found=node is None or node.origin != "added")
+        self.directories.hide(self.context_directory(), directory,
+                              found=node is None or node.origin != "added")
         self._update_context()
 
     def show_hidden_log_directories(self):
         """Forget the hidden roots of this project."""
-        self.directories.show_hidden()
+        self.directories.show_hidden(self.context_directory())
         self._update_context()
 
     # ---- Empty state
