@@ -9,7 +9,8 @@ tensorboard ...`` exposes it on the command line.
 
 from spyder_tblogs.tensorboard.instance import (
     ServerState, TensorBoardError, TensorBoardInstance,
-    TensorBoardSecurityWarning)
+    TensorBoardSecurityWarning, TensorFlowUse)
+from spyder_tblogs.tensorboard.launch_plan import TensorFlowChoice
 from spyder_tblogs.tensorboard.manager import (
     TensorBoardManager, check_extra_args, security_warning)
 from spyder_tblogs.tensorboard.process import find_interpreter
@@ -17,5 +18,6 @@ from spyder_tblogs.tensorboard.process import find_interpreter
 __all__ = [
     "TensorBoardManager", "TensorBoardInstance", "TensorBoardError",
     "find_interpreter", "ServerState", "TensorBoardSecurityWarning",
-    "check_extra_args", "security_warning",
+    "check_extra_args", "security_warning", "TensorFlowChoice",
+    "TensorFlowUse",
 ]

@@ -21,6 +21,7 @@ import warnings
 
 from spyder_tblogs.tensorboard.instance import (
     TensorBoardError, TensorBoardSecurityWarning)
+from spyder_tblogs.tensorboard.launch_plan import url_scheme
 from spyder_tblogs.tensorboard.process import (
     find_interpreter, is_loopback, normalize_interpreter)
 
@@ -124,9 +125,20 @@ def security_warning(host):
 
 
 def normalize_logdir(logdir, must_exist=True):
-    """Return the real path of ``logdir`` (it identifies an instance)."""
+    """Return the real path of ``logdir`` (it identifies an instance).
+
+    A URL (``s3://bucket/prefix``) is kept as given, less surrounding blanks
+    and trailing slashes: nothing local can check or resolve it, and
+    TensorBoard is started on that same string.
+    """
     if logdir is None or not str(logdir).strip():
         raise TensorBoardError("no log directory given")
+    if url_scheme(logdir) is not None:
+        url = str(logdir).strip()
+        scheme, _, rest = url.partition("://")
+        if not rest.strip("/"):
+            raise TensorBoardError(f"no bucket or path in {url}")
+        return f"{scheme}://{rest.rstrip('/')}"
     path = os.path.realpath(os.path.expanduser(os.fspath(logdir)))
     if must_exist and not os.path.isdir(path):
         if os.path.exists(path):

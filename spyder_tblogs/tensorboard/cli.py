@@ -29,11 +29,17 @@ def add_parsers(subparsers):
 
     start = actions.add_parser(
         "start", help="start (or reuse) TensorBoard on a log directory",
-        description="Start TensorBoard on LOGDIR, or reuse the one already "
-                    "serving it with the same interpreter and extra "
-                    "arguments; print its URL. Arguments after '--' go to "
-                    "TensorBoard.")
+        description="Start TensorBoard on LOGDIR (a directory, or a URL such "
+                    "as s3://bucket/prefix), or reuse the one already "
+                    "serving it with the same interpreter (any, without "
+                    "extra arguments; else one with the same ones); print "
+                    "its URL. Arguments after '--' go to TensorBoard.")
     start.add_argument("logdir", metavar="LOGDIR")
+    start.add_argument("--with-tensorflow", action="store_true",
+                       help="let TensorBoard load TensorFlow when it is "
+                            "installed (default: never, which starts faster "
+                            "and uses less memory; URLs that only "
+                            "TensorFlow reads load it anyway, s3:// never)")
     start.add_argument("--python", metavar="PY",
                        help="interpreter that has tensorboard (default: this "
                             "one)")
@@ -46,8 +52,9 @@ def add_parsers(subparsers):
                        metavar="S",
                        help="seconds to wait for the server (default: 60)")
     start.add_argument("--json", action="store_true",
-                       help="print pid, port, host, url, logdir, reused as "
-                            "JSON")
+                       help="print pid, port, host, url, logdir, reused, "
+                            "listening, tensorflow, extra_args and "
+                            "default_args as JSON")
     start.set_defaults(handler=run_start)
 
     listing = actions.add_parser("list", help="list running instances")
@@ -104,7 +111,10 @@ def _manager():
 def run_start(args):
     """Handle ``tensorboard start``."""
     from spyder_tblogs.tensorboard.instance import (
-        TensorBoardError, TensorBoardSecurityWarning)
+        TensorBoardError, TensorBoardSecurityWarning, TensorFlowUse)
+    from spyder_tblogs.tensorboard.launch_plan import TensorFlowChoice
+    choice = TensorFlowChoice.WHEN_INSTALLED if args.with_tensorflow else \
+        TensorFlowChoice.NEVER
     try:
         manager = _manager()
         with warnings.catch_warnings(record=True) as caught:
@@ -112,7 +122,7 @@ def run_start(args):
             instance = manager.start(
                 args.logdir, python=args.python, port=args.port,
                 host=args.host, extra_args=getattr(args, "extra", []) or [],
-                timeout=args.timeout)
+                tensorflow=choice, timeout=args.timeout)
     except TensorBoardError as error:
         return _fail(error.message)
     except OSError as error:
@@ -120,6 +130,11 @@ def run_start(args):
     for warning in caught:
         if issubclass(warning.category, TensorBoardSecurityWarning):
             print(f"warning: {warning.message}", file=sys.stderr)
+    if instance.reused and args.with_tensorflow and \
+            instance.tensorflow is TensorFlowUse.SKIPPED:
+        print(f"note: reusing the server started without TensorFlow (pid "
+              f"{instance.pid}); stop it first to start one with TensorFlow",
+              file=sys.stderr)
     if args.json:
         print(json.dumps(instance.to_json()))
     else:
@@ -144,6 +159,7 @@ def run_list(args):
             else ""
         listening = ", ".join(instance.listening) or "unknown"
         print(f"{instance.pid}\t{instance.url}\tlistening on {listening}\t"
+              f"tensorflow {instance.tensorflow.value}\t"
               f"{instance.logdir}{extra}")
     return 0
 

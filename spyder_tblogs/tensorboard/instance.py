@@ -19,6 +19,21 @@ class ServerState(enum.Enum):
     STOPPED = "stopped"
 
 
+class TensorFlowUse(enum.Enum):
+    """Whether a TensorBoard server runs with TensorFlow (shown per instance).
+    """
+
+    #: Started through the TF-free launcher: TensorBoard's stub, by choice
+    #: (or because only the stub reads its log root, such as s3://).
+    SKIPPED = "skipped"
+    #: TensorFlow was allowed and TensorBoard imported it.
+    LOADED = "loaded"
+    #: TensorFlow was allowed but the interpreter has none: the stub.
+    NOT_INSTALLED = "not-installed"
+    #: A record from a version that did not say.
+    UNKNOWN = "unknown"
+
+
 class TensorBoardSecurityWarning(UserWarning):
     """TensorBoard was asked to listen on a non-loopback address."""
 
@@ -73,11 +88,13 @@ class TensorBoardInstance:
     port, host, url :
         Where its HTTP server listens; ``url`` is what a browser opens.
     logdir : str
-        Real path of the served log directory.
+        Real path of the served log directory, or the URL of a remote root
+        (``s3://bucket/prefix``) as given, without trailing slashes.
     python : str
         Absolute path of the interpreter that runs it.
     extra_args : tuple of str
-        Extra TensorBoard arguments, as given.
+        Extra TensorBoard arguments the caller asked for explicitly; part of
+        its identity (a start with other explicit ones does not reuse it).
     create_time : float
         ``psutil`` creation time of ``pid``; guards against recycled pids.
     started_at : float
@@ -95,6 +112,12 @@ class TensorBoardInstance:
         The ``ip:port`` addresses the server and its children (the Rust data
         server) listen on, as the operating system reports them when the
         instance was started, reused or listed; empty if unknown.
+    default_args : tuple of str
+        TensorBoard arguments the caller added from its preferences (the
+        pane's ``--reload_interval``); not part of its identity. They come
+        before ``extra_args`` on the command line, so explicit ones win.
+    tensorflow : TensorFlowUse
+        Whether it runs with TensorFlow.
     """
 
     pid: int
@@ -111,6 +134,8 @@ class TensorBoardInstance:
     stdout_log: str
     stderr_log: str
     listening: Tuple[str, ...] = ()
+    default_args: Tuple[str, ...] = ()
+    tensorflow: TensorFlowUse = TensorFlowUse.UNKNOWN
 
     def to_json(self):
         """Return the public JSON shape of ``tensorboard start --json``."""
@@ -122,6 +147,9 @@ class TensorBoardInstance:
             "logdir": self.logdir,
             "reused": self.reused,
             "listening": list(self.listening),
+            "tensorflow": self.tensorflow.value,
+            "extra_args": list(self.extra_args),
+            "default_args": list(self.default_args),
         }
 
     def to_record(self):
@@ -129,6 +157,8 @@ class TensorBoardInstance:
         record = asdict(self)
         record["extra_args"] = list(self.extra_args)
         record["listening"] = list(self.listening)
+        record["default_args"] = list(self.default_args)
+        record["tensorflow"] = self.tensorflow.value
         return record
 
     @classmethod
@@ -164,6 +194,11 @@ class TensorBoardInstance:
                     _typed(address, str)
                     for address in _typed(record.get("listening", []),
                                           list)),
+                default_args=tuple(
+                    _typed(arg, str)
+                    for arg in _typed(record.get("default_args", []), list)),
+                tensorflow=TensorFlowUse(_typed(
+                    record.get("tensorflow", "unknown"), str)),
             )
         except (KeyError, TypeError) as error:
             raise ValueError(f"bad instance record: {error!r}") from None

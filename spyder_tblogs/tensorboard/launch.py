@@ -6,19 +6,47 @@ a launch and its record.
 """
 
 import contextlib
+import dataclasses
 import os
 import signal
 import subprocess
 import threading
 import time
+from typing import Optional
 
 from spyder_tblogs.tensorboard import process as _process
 from spyder_tblogs.tensorboard.instance import TensorBoardError
+from spyder_tblogs.tensorboard.launch_plan import (
+    LaunchPlan, TensorFlowChoice)
 
 #: Seconds between checks while waiting for a new server to answer.
 POLL_INTERVAL = 0.05
 #: Timeout of one HTTP probe of a server that should already be running.
 PROBE_TIMEOUT = 1.0
+
+
+@dataclasses.dataclass
+class Launch:
+    """What one start launches: checked arguments, and once decided the
+    :class:`~spyder_tblogs.tensorboard.launch_plan.LaunchPlan`."""
+
+    key: str
+    logdir: str
+    python: str
+    host: str
+    extra_args: tuple
+    default_args: tuple
+    choice: TensorFlowChoice
+    plan: Optional[LaunchPlan] = None
+
+    def command(self, port):
+        # The manager's flags come last: argparse keeps the last value of a
+        # flag, so they win over anything the extra arguments slipped in;
+        # explicit extra arguments win over the caller's defaults.
+        return [self.python, *_process.launch_marker(self.key),
+                *self.plan.program, *self.default_args, *self.extra_args,
+                "--logdir", self.logdir, "--host", self.host,
+                "--port", str(port)]
 
 
 class PortTaken(Exception):
@@ -29,15 +57,16 @@ class PortTaken(Exception):
         self.error = error
 
 
-def popen_server(command, stdout_log, stderr_log, cwd):
-    """Start ``command`` detached, its output going to the two log files.
+def popen_server(command, stdout_log, stderr_log, cwd, environment=None):
+    """Start ``command`` detached, its output going to the two log files,
+    with ``environment`` (a dict) added to ours.
 
     Raises
     ------
     TensorBoardError
         If it cannot be started (missing or non-executable interpreter...).
     """
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    env = dict(os.environ, **(environment or {}), PYTHONUNBUFFERED="1")
     if os.name == "posix":
         # Own session: survives the CLI that launched it, and no terminal
         # signal (Ctrl+C in Spyder's parent shell) reaches it by accident.

@@ -20,16 +20,18 @@ import psutil
 
 from spyder_tblogs.tensorboard import arguments as _arguments
 from spyder_tblogs.tensorboard import launch as _launch
+from spyder_tblogs.tensorboard import launch_plan as _launch_plan
 from spyder_tblogs.tensorboard import listening as _listening
 from spyder_tblogs.tensorboard import process as _process
 # Public names of the manager module since before arguments.py existed.
 from spyder_tblogs.tensorboard.arguments import (  # noqa: F401
     check_extra_args, security_warning)
 from spyder_tblogs.tensorboard.instance import (
-    ServerState, TensorBoardError, TensorBoardInstance)
+    ServerState, TensorBoardError, TensorBoardInstance, TensorFlowUse)
 # POLL_INTERVAL: bench/bench_tensorboard.py reads it from this module.
 from spyder_tblogs.tensorboard.launch import (  # noqa: F401
     POLL_INTERVAL, PROBE_TIMEOUT)
+from spyder_tblogs.tensorboard.launch_plan import TensorFlowChoice
 from spyder_tblogs.tensorboard.registry import (
     Registry, default_registry_dir, identity_hash)
 
@@ -62,72 +64,110 @@ class TensorBoardManager:
     # --- starting -----------------------------------------------------------
 
     def start(self, logdir, *, python=None, port=None, host="127.0.0.1",
-              extra_args=(), timeout=60.0):
+              extra_args=(), default_args=(),
+              tensorflow=TensorFlowChoice.NEVER, timeout=60.0):
         """Start TensorBoard on ``logdir``, or return the one serving it.
 
         Parameters
         ----------
         logdir : str
-            Existing log directory (its real path identifies the instance).
+            Existing log directory (its real path identifies the instance),
+            or the URL of a remote root such as ``s3://bucket/prefix`` (the
+            URL identifies it; nothing local is checked).
         python : str, optional
-            Interpreter to run ``-m tensorboard.main`` with. Default: this
-            process' interpreter if it can import tensorboard.
+            Interpreter to run TensorBoard with. Default: this process'
+            interpreter if it can import tensorboard.
         port : int, optional
             Port to listen on. Default: a free one chosen here.
         host : str
             Address to bind. Anything but loopback must be asked for
             explicitly and triggers a :class:`TensorBoardSecurityWarning`.
         extra_args : sequence of str
-            More TensorBoard flags (``--reload_interval``, ``--load_fast``,
-            ...); part of the instance identity.
+            TensorBoard flags the user asked for explicitly; part of the
+            instance identity.
+        default_args : sequence of str
+            TensorBoard flags a caller adds from its preferences (the pane's
+            ``--reload_interval 5``): used when a server is launched, never
+            part of its identity. Explicit ``extra_args`` win over them.
+        tensorflow : TensorFlowChoice or str
+            "Load TensorFlow in TensorBoard": ``never`` (default, fastest)
+            or ``when-installed``. A root that only TensorFlow's file
+            systems read loads it anyway; ``s3://`` never does (TensorFlow
+            does not read it). Used when a server is launched, never part of
+            its identity: the instance's ``tensorflow`` says how it runs.
         timeout : float
             Seconds to wait for the HTTP server to answer.
 
         Returns
         -------
         TensorBoardInstance
-            With ``reused=True`` if an instance with the same log directory,
-            interpreter and extra arguments was already running. A
-            registered server whose process lives but does not answer within
-            a few seconds is stopped and replaced.
+            With ``reused=True`` if one was already running for the same
+            log directory and interpreter: any such one when
+            ``extra_args`` is empty, else one with the same ``extra_args``.
+            A registered server whose process lives but does not answer
+            within a few seconds is stopped and replaced.
 
         Raises
         ------
         TensorBoardError
-            Bad arguments, an interpreter without tensorboard, a port in use,
-            a server that exits at start or does not answer in time, or one
-            that listens off loopback although ``host`` is loopback (it is
-            stopped).
+            Bad arguments, an interpreter without tensorboard (or without
+            what reads the root's URL scheme, such as boto3 for s3://), a
+            port in use, a server that exits at start or does not answer in
+            time, or one that listens off loopback although ``host`` is
+            loopback (it is stopped).
         """
         logdir = _arguments.normalize_logdir(logdir)
         python = _arguments.normalize_python(python)
         extra_args = check_extra_args(extra_args)
+        default_args = check_extra_args(default_args)
+        choice = TensorFlowChoice.of(tensorflow)
         host = _arguments.check_host(host)
         if port is not None:
             port = _arguments.check_port(port)
         timeout = _arguments.check_seconds(timeout)
         key = identity_hash(logdir, python, extra_args)
 
-        status, instance = self._registered_status(key)
-        if status == "alive":
-            return self._reuse(key, instance, host, port)
+        found = self._live_instance(key, logdir, python, extra_args)
+        if found is not None:
+            return self._reuse(*found, host, port)
         with self.registry.lock(key, timeout) as locked:
             if not locked:
                 raise TensorBoardError(
                     f"another process is still starting TensorBoard for "
                     f"{logdir}; try again later")
             # Someone else may have started it while we waited for the lock.
+            found = self._live_instance(key, logdir, python, extra_args)
+            if found is not None:
+                return self._reuse(*found, host, port)
             status, instance = self._registered_status(key)
-            if status == "alive":
-                return self._reuse(key, instance, host, port)
             if status in ("starting", "unresponsive"):
                 if _process.http_ready(instance.url, 3 * PROBE_TIMEOUT):
                     self.registry.write(key, instance, ServerState.RUNNING)
                     return self._reuse(key, instance, host, port)
                 # Its starter gave up or it hung: replace it.
                 self._stop_one(key, instance, grace=2.0)
-            return self._launch(key, logdir, python, port, host, extra_args,
-                                timeout)
+            launch = _launch.Launch(key, logdir, python, host, extra_args,
+                                    default_args, choice)
+            return self._launch(launch, port, timeout)
+
+    def _live_instance(self, key, logdir, python, extra_args):
+        """Return ``(key, instance)`` of a live server to reuse, or None.
+
+        The record of ``key`` first (one file read); without explicit extra
+        arguments, then any live one for this log directory and interpreter.
+        """
+        status, instance = self._registered_status(key)
+        if status == "alive":
+            return key, instance
+        if extra_args:
+            return None
+        for other_key, other, _ in self.registry.records():
+            if other_key != key and other.logdir == logdir and \
+                    other.python == python:
+                status, instance = self._registered_status(other_key)
+                if status == "alive":
+                    return other_key, instance
+        return None
 
     def _reuse(self, key, instance, host, port):
         if (port is not None and port != instance.port) or \
@@ -145,13 +185,8 @@ class TensorBoardManager:
             self._watched[key] = (reused, popen)
         return reused
 
-    def _launch(self, key, logdir, python, port, host, extra_args, timeout):
-        # The manager's flags come last: argparse keeps the last value of a
-        # flag, so they win over anything the extra arguments slipped in.
-        command_of = (lambda chosen: [
-            python, *_process.launch_marker(key), "-m", "tensorboard.main",
-            *extra_args, "--logdir", logdir, "--host", host,
-            "--port", str(chosen)])
+    def _launch(self, launch, port, timeout):
+        python, host = launch.python, launch.host
         available, reason = _process.check_interpreter(python)
         if not available:
             if not os.path.exists(python):
@@ -160,28 +195,30 @@ class TensorBoardManager:
                 message = (f"{python} cannot run TensorBoard (no importable "
                            f"tensorboard package); install tensorboard there "
                            f"or choose another interpreter")
-            raise TensorBoardError(message, command_of(port or 0), reason)
+            raise TensorBoardError(message, _process.check_command(python),
+                                   reason)
+        launch.plan = _launch_plan.plan_launch(launch.logdir, python,
+                                               launch.choice)
         if port is not None and not _process.port_is_free(host, port):
             raise TensorBoardError(
                 f"port {port} on {host} is already in use; choose another "
-                f"port or leave it unset", command_of(port))
+                f"port or leave it unset", launch.command(port))
         deadline = time.monotonic() + timeout
         attempts = 1 if port is not None else PORT_ATTEMPTS
         for attempt in range(1, attempts + 1):
             chosen = port if port is not None else \
                 _process.choose_free_port(host)
             try:
-                return self._launch_once(key, logdir, python, chosen, host,
-                                         extra_args, command_of(chosen),
-                                         deadline, timeout)
+                return self._launch_once(launch, chosen, deadline, timeout)
             except _launch.PortTaken as taken:
                 # Another process bound the port between our choice and
                 # TensorBoard's bind: choose again (only ports we chose).
                 if attempt == attempts:
                     raise taken.error from None
 
-    def _launch_once(self, key, logdir, python, port, host, extra_args,
-                     command, deadline, timeout):
+    def _launch_once(self, launch, port, deadline, timeout):
+        key, logdir, host = launch.key, launch.logdir, launch.host
+        command = launch.command(port)
         stdout_log, stderr_log = self.registry.log_paths(key)
         launched_at = time.monotonic()
         started_at = time.time()
@@ -191,16 +228,18 @@ class TensorBoardManager:
             # handler below, or a later `stop --all`, always finds it.
             with _launch.interrupts_deferred():
                 popen = _launch.popen_server(command, stdout_log, stderr_log,
-                                             self.registry.directory)
+                                             self.registry.directory,
+                                             launch.plan.environment)
                 instance = TensorBoardInstance(
                     pid=popen.pid, port=port, host=host,
                     url=_process.make_url(host, port), logdir=logdir,
-                    python=python, extra_args=tuple(extra_args),
+                    python=launch.python, extra_args=launch.extra_args,
                     create_time=(_process.create_time_of(popen.pid)
                                  or started_at),
                     started_at=started_at, startup_seconds=None,
                     reused=False, stdout_log=stdout_log,
-                    stderr_log=stderr_log)
+                    stderr_log=stderr_log, default_args=launch.default_args,
+                    tensorflow=launch.plan.tensorflow or TensorFlowUse.UNKNOWN)
                 # Ours from now on: stop_started() (Spyder closing while this
                 # thread still waits for the server) stops it too, and the
                 # wait then ends.
@@ -211,6 +250,9 @@ class TensorBoardManager:
             self._check_listening(key, instance, popen)
             with _launch.interrupts_deferred():
                 instance.startup_seconds = time.monotonic() - launched_at
+                # TensorBoard says at start-up when it runs on its stub.
+                instance.tensorflow = _launch_plan.tensorflow_use(
+                    launch.plan, _process.read_tail(stderr_log, lines=200))
                 with self._lock:
                     if self._started.get(key, (None,))[0] is not instance:
                         # Stopped just as it came up.
@@ -331,15 +373,16 @@ class TensorBoardManager:
         return sorted(running, key=lambda item: item.started_at)
 
     def find(self, logdir, *, python=None, extra_args=()):
-        """Return the running instance for this identity, or None."""
+        """Return the running instance :meth:`start` would reuse, or None."""
         try:
             logdir = _arguments.normalize_logdir(logdir, must_exist=False)
             python = _arguments.normalize_python(python)
+            extra_args = check_extra_args(extra_args)
         except TensorBoardError:
             return None
-        key = identity_hash(logdir, python, tuple(str(a) for a in extra_args))
-        status, instance = self._registered_status(key)
-        return instance if status == "alive" else None
+        key = identity_hash(logdir, python, extra_args)
+        found = self._live_instance(key, logdir, python, extra_args)
+        return found[1] if found else None
 
     def is_alive(self, instance):
         """Tell whether ``instance``'s process exists and its server answers.

@@ -96,7 +96,7 @@ def check_interpreter(path):
     else:
         try:
             completed = subprocess.run(
-                [path, "-c", _CHECK_SNIPPET],
+                check_command(path),
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE, timeout=60)
         except (OSError, subprocess.SubprocessError) as error:
@@ -110,6 +110,11 @@ def check_interpreter(path):
     with _interpreter_lock:
         _interpreter_cache[cache_key] = result
     return result
+
+
+def check_command(path):
+    """Return the command :func:`check_interpreter` runs for ``path``."""
+    return [path, "-c", _CHECK_SNIPPET]
 
 
 def find_interpreter(candidates):
@@ -244,12 +249,26 @@ def launch_marker(key):
     return ["-X", f"{LAUNCH_MARKER}={key}"]
 
 
+#: The TF-free launcher (see launch_plan.py), run by path.
+LAUNCHER_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                             "launcher.py")
+#: How the launcher's path ends on any installation: a record written by
+#: another environment's spyder_tblogs (the registry is per user) still
+#: proves itself.
+LAUNCHER_SUFFIX = os.sep + os.path.join("spyder_tblogs", "tensorboard",
+                                        "launcher.py")
+#: TensorBoard with TensorFlow, as a user would start it.
+TENSORBOARD_MODULE = ("-m", "tensorboard.main")
+
+
 def launched_for(cmdline, key, logdir):
-    """Tell whether ``cmdline`` is TensorBoard launched for ``key``/``logdir``.
-    """
+    """Tell whether ``cmdline`` is TensorBoard launched for ``key``/``logdir``
+    (through the launcher or ``-m tensorboard.main``)."""
     pairs = set(zip(cmdline, cmdline[1:]))
-    return {tuple(launch_marker(key)), ("-m", "tensorboard.main"),
-            ("--logdir", logdir)} <= pairs
+    runs_tensorboard = TENSORBOARD_MODULE in pairs or any(
+        arg.endswith(LAUNCHER_SUFFIX) for arg in cmdline)
+    return runs_tensorboard and {
+        tuple(launch_marker(key)), ("--logdir", logdir)} <= pairs
 
 
 def process_if_launched(pid, create_time, key, logdir):

@@ -13,7 +13,8 @@ import psutil
 from tb_helpers import gone, leftover_processes, run_cli, writers
 
 JSON_TYPES = {"pid": int, "port": int, "host": str, "url": str, "logdir": str,
-              "reused": bool, "listening": list}
+              "reused": bool, "listening": list, "tensorflow": str,
+              "extra_args": list, "default_args": list}
 
 
 def assert_one_line_error(result):
@@ -38,6 +39,10 @@ def test_start_list_reuse_stop(sandbox):
     assert info["host"] == "127.0.0.1"
     assert info["url"] == f"http://127.0.0.1:{info['port']}/"
     assert info["logdir"] == os.path.realpath(logdir)
+    # Launched without TensorFlow's weight (the default).
+    assert info["tensorflow"] == "skipped"
+    assert info["extra_args"] == ["--load_fast=false"]
+    assert info["default_args"] == []
     # Where it really listens, read from the OS (no data server here).
     assert info["listening"] == [f"127.0.0.1:{info['port']}"]
     # The CLI has exited; the server keeps running on its own.
@@ -49,9 +54,9 @@ def test_start_list_reuse_stop(sandbox):
     assert listed.returncode == 0, listed.stderr
     assert json.loads(listed.stdout) == [dict(info)]
     plain = run_cli("tensorboard", "list")
-    assert plain.stdout.split("\t")[:3] == [
+    assert plain.stdout.split("\t")[:4] == [
         str(info["pid"]), info["url"],
-        f"listening on 127.0.0.1:{info['port']}"]
+        f"listening on 127.0.0.1:{info['port']}", "tensorflow skipped"]
     # ... and reuses it (same identity: same interpreter and extra args).
     again = run_cli("tensorboard", "start", str(logdir), "--json", "--",
                     "--load_fast=false")

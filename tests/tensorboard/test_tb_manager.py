@@ -70,7 +70,8 @@ def test_start_serves_exactly_the_runs_the_index_finds(
     assert psutil.Process(instance.pid).create_time() == pytest.approx(
         instance.create_time)
     assert set(instance.to_json()) == {
-        "pid", "port", "host", "url", "logdir", "reused", "listening"}
+        "pid", "port", "host", "url", "logdir", "reused", "listening",
+        "tensorflow", "extra_args", "default_args"}
 
 
 def test_reuse_while_alive_returns_same_pid_quickly(manager, logdir):
@@ -290,8 +291,7 @@ def test_interpreter_without_tensorboard(manager, logdir, sandbox):
         manager.start(str(logdir), python=bare_python)
     assert "cannot run TensorBoard" in caught.value.message
     assert bare_python in caught.value.message
-    assert caught.value.command[0] == bare_python
-    assert caught.value.command[3:5] == ["-m", "tensorboard.main"]
+    assert caught.value.command == [bare_python, "-c", "import tensorboard"]
     assert "No module named 'tensorboard'" in caught.value.stderr_tail
 
     missing = str(sandbox / "no-such-python")
@@ -314,15 +314,16 @@ def test_tensorboard_crashing_at_start_reports_stderr_and_command(
     assert "unrecognized arguments: --no_such_flag" in error.message
     assert "unrecognized arguments: --no_such_flag" in error.stderr_tail
     # The manager's own flags come after the extra ones (the last wins).
-    assert error.command[5] == "--no_such_flag"
+    assert error.command[4] == "--no_such_flag"
     assert error.command[-6:-1] == ["--logdir", str(logdir), "--host",
                                     "127.0.0.1", "--port"]
-    assert error.command[:5] == [os.path.abspath(sys.executable), "-X",
+    # Through the TF-free launcher (the default), run by its path.
+    assert error.command[:4] == [os.path.abspath(sys.executable), "-X",
                                  "spyder_tblogs_instance=" + identity_hash(
                                      os.path.realpath(logdir),
                                      os.path.abspath(sys.executable),
                                      ("--no_such_flag",)),
-                                 "-m", "tensorboard.main"]
+                                 tb_process.LAUNCHER_PATH]
     assert "--no_such_flag" in error.details()
     assert manager.registry.records() == []
     assert leftover_processes(logdir) == []
