@@ -3,15 +3,20 @@
 Logs are written with the shared real writers of ``tests/writers.py``.
 """
 
+import json
 import os
 import subprocess
 import sys
+import time
+import urllib.request
 
 import psutil
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import writers  # noqa: E402,F401  (tests/writers.py, shared by all floors)
+
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def _processes_mentioning(text):
@@ -65,3 +70,18 @@ def tree_bytes(root):
             with open(path, "rb") as stream:
                 found[os.path.relpath(path, root)] = stream.read()
     return found
+
+
+def served_runs(instance, expected, timeout=30.0):
+    """Return TensorBoard's runs once they equal ``expected`` (or at timeout).
+
+    TensorBoard loads logs in the background after it starts answering, so
+    the list can be incomplete for a moment.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        with _OPENER.open(instance.url + "data/runs", timeout=5) as response:
+            runs = sorted(json.loads(response.read().decode("utf-8")))
+        if runs == sorted(expected) or time.monotonic() > deadline:
+            return runs
+        time.sleep(0.2)

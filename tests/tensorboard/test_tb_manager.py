@@ -18,25 +18,11 @@ from spyder_tblogs.tensorboard import (
     find_interpreter)
 from spyder_tblogs.tensorboard import process as tb_process
 from spyder_tblogs.tensorboard.registry import identity_hash
-from tb_helpers import gone, leftover_processes, tree_pids, writers
+from tb_helpers import (
+    gone, leftover_processes, served_runs, tree_pids, writers)
 
 FAST = ("--load_fast=false",)
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def served_runs(instance, expected, timeout=30.0):
-    """Return TensorBoard's runs once they equal ``expected`` (or at timeout).
-
-    TensorBoard loads logs in the background after it starts answering, so
-    the list can be incomplete for a moment.
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        with _OPENER.open(instance.url + "data/runs", timeout=5) as response:
-            runs = sorted(json.loads(response.read().decode("utf-8")))
-        if runs == sorted(expected) or time.monotonic() > deadline:
-            return runs
-        time.sleep(0.2)
 
 
 def indexed_run_names(logdir):
