@@ -15,7 +15,8 @@ import time
 from typing import Optional
 
 from spyder_tblogs.tensorboard import process as _process
-from spyder_tblogs.tensorboard.instance import TensorBoardError
+from spyder_tblogs.tensorboard.instance import (
+    TensorBoardError, TensorBoardInstance, TensorFlowUse)
 from spyder_tblogs.tensorboard.launch_plan import (
     LaunchPlan, TensorFlowChoice)
 
@@ -38,6 +39,20 @@ class Launch:
     default_args: tuple
     choice: TensorFlowChoice
     plan: Optional[LaunchPlan] = None
+
+    def instance(self, pid, port, started_at, stdout_log, stderr_log):
+        """The record of the server launched as ``pid``, until it is ready
+        (``startup_seconds`` unknown; ``tensorflow`` unknown unless the
+        plan tells)."""
+        return TensorBoardInstance(
+            pid=pid, port=port, host=self.host,
+            url=_process.make_url(self.host, port), logdir=self.logdir,
+            python=self.python, extra_args=self.extra_args,
+            create_time=_process.create_time_of(pid) or started_at,
+            started_at=started_at, startup_seconds=None, reused=False,
+            stdout_log=stdout_log, stderr_log=stderr_log,
+            default_args=self.default_args,
+            tensorflow=self.plan.tensorflow or TensorFlowUse.UNKNOWN)
 
     def command(self, port):
         # The manager's flags come last: argparse keeps the last value of a

@@ -84,3 +84,16 @@ def exposed_addresses(addresses):
         if not loopback:
             exposed.append(address)
     return exposed
+
+
+def exposure_problem(instance):
+    """Return why ``instance`` must be stopped ('' if it need not): it was
+    asked to bind loopback, and its tree listens elsewhere as well."""
+    exposed = exposed_addresses(instance.listening)
+    if not exposed or not is_loopback(instance.host):
+        return ""
+    return (f"TensorBoard for {instance.logdir} listened on "
+            f"{', '.join(exposed)}, not only on {instance.host}, so it was "
+            f"stopped: an extra argument (such as --extra_data_server_flags)"
+            f" or a plugin made it reachable from the network; remove it, or "
+            f"set the host to opt in")

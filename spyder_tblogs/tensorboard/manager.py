@@ -7,6 +7,11 @@ a command line carrying our launch marker for that record and log directory)
 and its HTTP server answers; other records are dropped, never acted on, and a
 fresh server started. Where a server listens is read from the operating
 system, not assumed from the host it was given.
+
+One server per log directory, whoever asks: a start without explicit extra
+arguments reuses any live server for that directory and interpreter (a
+caller's preference defaults are not explicit); only explicit ones must
+match. Servers run without TensorFlow unless asked (see launch_plan.py).
 """
 
 import contextlib
@@ -27,7 +32,7 @@ from spyder_tblogs.tensorboard import process as _process
 from spyder_tblogs.tensorboard.arguments import (  # noqa: F401
     check_extra_args, security_warning)
 from spyder_tblogs.tensorboard.instance import (
-    ServerState, TensorBoardError, TensorBoardInstance, TensorFlowUse)
+    ServerState, TensorBoardError, TensorBoardInstance)
 # POLL_INTERVAL: bench/bench_tensorboard.py reads it from this module.
 from spyder_tblogs.tensorboard.launch import (  # noqa: F401
     POLL_INTERVAL, PROBE_TIMEOUT)
@@ -217,7 +222,7 @@ class TensorBoardManager:
                     raise taken.error from None
 
     def _launch_once(self, launch, port, deadline, timeout):
-        key, logdir, host = launch.key, launch.logdir, launch.host
+        key, logdir = launch.key, launch.logdir
         command = launch.command(port)
         stdout_log, stderr_log = self.registry.log_paths(key)
         launched_at = time.monotonic()
@@ -230,16 +235,8 @@ class TensorBoardManager:
                 popen = _launch.popen_server(command, stdout_log, stderr_log,
                                              self.registry.directory,
                                              launch.plan.environment)
-                instance = TensorBoardInstance(
-                    pid=popen.pid, port=port, host=host,
-                    url=_process.make_url(host, port), logdir=logdir,
-                    python=launch.python, extra_args=launch.extra_args,
-                    create_time=(_process.create_time_of(popen.pid)
-                                 or started_at),
-                    started_at=started_at, startup_seconds=None,
-                    reused=False, stdout_log=stdout_log,
-                    stderr_log=stderr_log, default_args=launch.default_args,
-                    tensorflow=launch.plan.tensorflow or TensorFlowUse.UNKNOWN)
+                instance = launch.instance(popen.pid, port, started_at,
+                                           stdout_log, stderr_log)
                 # Ours from now on: stop_started() (Spyder closing while this
                 # thread still waits for the server) stops it too, and the
                 # wait then ends.
@@ -292,17 +289,11 @@ class TensorBoardManager:
             return
         addresses = _listening.listen_addresses(process)
         instance.listening = addresses or ()
-        exposed = _listening.exposed_addresses(addresses)
-        if not exposed or not _process.is_loopback(instance.host):
-            return
-        if popen is None:
-            self._stop_one(key, instance, grace=2.0)
-        raise TensorBoardError(
-            f"TensorBoard for {instance.logdir} listened on "
-            f"{', '.join(exposed)}, not only on {instance.host}, so it was "
-            f"stopped: an extra argument (such as --extra_data_server_flags)"
-            f" or a plugin made it reachable from the network; remove it, or "
-            f"set the host to opt in")
+        problem = _listening.exposure_problem(instance)
+        if problem:
+            if popen is None:
+                self._stop_one(key, instance, grace=2.0)
+            raise TensorBoardError(problem)
 
     def _kill_launch(self, key, popen):
         # Our own child: its pid cannot be reused before we reap it.

@@ -93,9 +93,8 @@ def test_cli_starts_lists_and_stops_an_s3_root(s3_logs, sandbox):
     assert gone(info["pid"])
 
 
-def test_s3_without_boto3_says_what_to_install(manager, s3_logs, sandbox,
-                                                monkeypatch,
-                                                fast_tensorboard):
+def test_s3_without_boto3_says_what_to_install(
+        manager, s3_logs, sandbox, monkeypatch, fast_tensorboard):
     # An environment where boto3 cannot be imported (as if not installed).
     hider = sandbox / "hide-boto3"
     (hider / "boto3").mkdir(parents=True)
