@@ -23,7 +23,8 @@ def format_address(ip, port):
 def _connections(process):
     # psutil >= 6 names it net_connections; older releases connections.
     method = getattr(process, "net_connections", None) or process.connections
-    return method(kind="inet")
+    # TCP only: listening is a TCP state (UDP tables would cost a read).
+    return method(kind="tcp")
 
 
 def listen_addresses(process):
