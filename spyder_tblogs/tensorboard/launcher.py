@@ -24,11 +24,11 @@ NO_TENSORFLOW_MODULE = "tensorboard.compat.notf"
 
 def main():
     """Switch TensorFlow off for TensorBoard, then run TensorBoard's main."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    # Run as a script, Python put this file's directory first on sys.path:
-    # its modules (process.py, registry.py...) must not shadow TensorBoard's
-    # imports.
-    if sys.path and os.path.abspath(sys.path[0] or os.curdir) == here:
+    here = os.path.dirname(os.path.realpath(__file__))
+    # Run as a script, Python put this file's directory (symlinks resolved)
+    # first on sys.path: its modules (process.py, registry.py...) must not
+    # shadow TensorBoard's imports.
+    if sys.path and os.path.realpath(sys.path[0] or os.curdir) == here:
         del sys.path[0]
     sys.modules.setdefault(NO_TENSORFLOW_MODULE,
                            types.ModuleType(NO_TENSORFLOW_MODULE))
