@@ -32,6 +32,17 @@ INSTALL_REQUIRES = [
     "qtpy>=2.0",
 ]
 
+# Optional features (the conda recipe lists the same packages as options).
+EXTRAS = {
+    # s3:// log roots: s3fs lists and reads them; boto3 is what TensorBoard's
+    # TF-free S3 reader needs to serve them.
+    "s3": ["s3fs>=2023.1", "boto3"],
+    # gs:// log roots.
+    "gcs": ["gcsfs>=2023.1"],
+    # Export scalars as Parquet (pyarrow writes it incrementally).
+    "parquet": ["pyarrow>=10"],
+}
+
 TEST_REQUIRES = [
     # pytest 9 breaks Spyder 6.1.8's own test fixtures.
     "pytest>=7,<9",
@@ -45,6 +56,11 @@ TEST_REQUIRES = [
     "hypothesis>=6",
     # The Parquet export is tested too.
     "pyarrow>=10",
+    # Remote log roots against moto's real S3 server on 127.0.0.1; boto3 is
+    # also what TensorBoard's TF-free S3 reader uses.
+    "s3fs>=2023.1",
+    "boto3",
+    "moto[server]>=5",
     # Renders conda-recipe/meta.yaml in a test.
     "jinja2",
     "pyyaml",
@@ -65,11 +81,7 @@ setup(
     packages=find_packages(include=["spyder_tblogs", "spyder_tblogs.*"]),
     python_requires=">=3.9",
     install_requires=INSTALL_REQUIRES,
-    extras_require={
-        "test": TEST_REQUIRES,
-        # Export scalars as Parquet (pyarrow writes it incrementally).
-        "parquet": ["pyarrow>=10"],
-    },
+    extras_require=dict(EXTRAS, test=TEST_REQUIRES),
     entry_points={
         "console_scripts": ["spyder-tblogs = spyder_tblogs.__main__:main"],
         "spyder.plugins": ["tblogs = spyder_tblogs.spyder.plugin:TBLogs"],

@@ -90,6 +90,17 @@ def test_recipe_run_requirements_match_setup_py():
     assert run == dict(normalise(r) for r in literals["INSTALL_REQUIRES"])
 
 
+def test_recipe_lists_the_optional_packages_of_setup_py():
+    # The recipe names them in a comment (conda has no extras).
+    text = (ROOT / "conda-recipe" / "meta.yaml").read_text(encoding="utf-8")
+    listed = {normalise(part.strip()) for line in re.findall(
+        r"^  #   .*?  +(\S.*)$", text, re.M) for part in line.split(",")}
+    extras = {normalise(requirement)
+              for requirements in setup_py_literals()["EXTRAS"].values()
+              for requirement in requirements}
+    assert listed == extras
+
+
 def test_recipe_is_noarch_pip_install_with_import_tests():
     recipe = render_recipe()
     assert recipe["build"]["noarch"] == "python"

@@ -7,8 +7,9 @@ import time
 
 from spyder_tblogs.logs.info import json_safe
 from spyder_tblogs.logs.printable import make_stream_safe, printable
+from spyder_tblogs.logs.remote import is_remote, remote_problem
 
-__all__ = ["add_parsers", "scan_command", "format_tree"]
+__all__ = ["add_parsers", "scan_command", "format_tree", "logdir_problem"]
 
 
 def add_parsers(subparsers):
@@ -18,13 +19,26 @@ def add_parsers(subparsers):
         description="Read a TensorBoard log directory the way TensorBoard "
                     "does (without TensorFlow) and explain what it will show.")
     parser.add_argument("logdir", metavar="LOGDIR",
-                        help="log directory (as for tensorboard --logdir)")
+                        help="log directory (as for tensorboard --logdir), "
+                             "or a URL such as s3://bucket/prefix")
     parser.add_argument("--json", action="store_true",
                         help="print the index as JSON")
     parser.add_argument("--workers", type=int, default=None,
                         help="reader processes (default: automatic)")
     parser.set_defaults(handler=scan_command)
     return parser
+
+
+def logdir_problem(logdir):
+    """Why ``logdir`` (a path or a URL) cannot be read at all, in one line
+    for the user; ``None`` when it can be tried."""
+    if is_remote(logdir):
+        return remote_problem(logdir)
+    if not os.path.exists(logdir):
+        return "log directory not found: %s" % logdir
+    if not os.path.isdir(logdir):
+        return "not a directory: %s" % logdir
+    return None
 
 
 def scan_command(args):
@@ -34,19 +48,17 @@ def scan_command(args):
     make_stream_safe(sys.stdout)
     make_stream_safe(sys.stderr)
     logdir = args.logdir
-    if not os.path.exists(logdir):
-        print("scan: log directory not found: %s" % printable(logdir),
-              file=sys.stderr)
-        return 2
-    if not os.path.isdir(logdir):
-        print("scan: not a directory: %s" % printable(logdir),
-              file=sys.stderr)
+    problem = logdir_problem(logdir)
+    if problem:
+        print("scan: %s" % printable(problem), file=sys.stderr)
         return 2
     if args.workers is not None and args.workers < 1:
         print("scan: --workers must be at least 1", file=sys.stderr)
         return 2
     index = LogIndex(logdir, workers=args.workers)
     index.refresh()
+    # A remote root that refused or did not answer: said, and not a success.
+    failed = any(item.code == "remote-error" for item in index.diagnostics)
     if args.json:
         # Made whole before a byte is written: no half document on stdout.
         text = json.dumps(json_safe(index.to_dict()), indent=1,
@@ -59,7 +71,7 @@ def scan_command(args):
     except BrokenPipeError:
         # Output piped into `head`: not an error worth a traceback.
         sys.stderr.close()
-    return 0
+    return 1 if failed else 0
 
 
 def _when(timestamp):

@@ -7,10 +7,10 @@
 import contextlib
 import io
 import json
-import os
 import sys
 import time
 
+from spyder_tblogs.logs.cli import logdir_problem
 from spyder_tblogs.logs.printable import make_stream_safe, printable
 
 __all__ = ["add_parsers"]
@@ -50,11 +50,8 @@ def add_parsers(subparsers):
 
 
 def _directory_problem(command, path):
-    if not os.path.exists(path):
-        return "%s: log directory not found: %s" % (command, printable(path))
-    if not os.path.isdir(path):
-        return "%s: not a directory: %s" % (command, printable(path))
-    return None
+    problem = logdir_problem(path)
+    return None if problem is None else "%s: %s" % (command, printable(problem))
 
 
 def runs_command(args):

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Tuple
 
 __all__ = ["Diagnostic", "STALE_AFTER_SECONDS", "LIVE_SECONDS", "SEVERITIES",
-           "CODES", "run_diagnostics", "logdir_diagnostics"]
+           "CODES", "run_diagnostics", "logdir_diagnostics",
+           "remote_diagnostic"]
 
 # Writers flush every 2 minutes by default (tf.summary, tensorboardX,
 # PyTorch): a file quiet for longer than that is no longer being written.
@@ -33,6 +34,7 @@ CODES = {
     "unreadable": "error",
     "hparams-subrun": "info",
     "symlink-loop": "warning",
+    "remote-error": "error",
 }
 
 # Kinds written once per writer (graphs, hparams): repeating them in a
@@ -297,6 +299,18 @@ def _hparams_subrun(run_name, files):
         "as part of '%s'. To keep them with the run, pass run_name='.' "
         "(PyTorch) or name='.' (tensorboardX) to add_hparams."
         % (run_name, parent or "."), [name for name, _ in files])]
+
+
+def remote_diagnostic(url, endpoint, error):
+    """The diagnostic of a remote log directory that cannot be read now."""
+    reason = str(error).strip().splitlines()[0] if str(error).strip() else (
+        type(error).__name__)
+    return _make(
+        "remote-error",
+        "%s cannot be read through %s: %s. The runs are shown as last read "
+        "(they may be stale) until it answers again; check the credentials, "
+        "the bucket and the endpoint (AWS_ENDPOINT_URL for an S3-compatible "
+        "server)." % (url, endpoint, reason), [url])
 
 
 def logdir_diagnostics(logdir, problem=None, unreadable=(), loops=()):

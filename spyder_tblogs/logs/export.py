@@ -15,6 +15,7 @@ import os
 from spyder_tblogs.logs.discovery import (
     FILE_PATH, FILE_SIZE, discover_runs, iter_files,
 )
+from spyder_tblogs.logs.remote import RemoteLogdir, is_remote, remote_errors
 from spyder_tblogs.logs.reader import (
     KIND, POINTS, SERIES, FileState, read_event_file,
 )
@@ -34,22 +35,33 @@ class ExportError(Exception):
     """The export cannot be done (a message for the user)."""
 
 
-def _runs_of(path):
+def _runs_of(path, remote):
     """``[(run name, [file paths], bytes)]`` under ``path``, by run name.
 
     A run directory given directly is named after itself, not ``.``.
     """
-    path = os.path.abspath(os.path.expanduser(path))
-    if not os.path.isdir(path):
-        raise ExportError("not a directory: %s" % path)
-    discovery = discover_runs(path)
+    if remote is not None:
+        try:
+            discovery = remote.discover()
+        except remote_errors() as error:
+            raise ExportError("%s cannot be read: %s" % (path, error)) \
+                from None
+        separator = "/"
+    else:
+        path = os.path.abspath(os.path.expanduser(path))
+        if not os.path.isdir(path):
+            raise ExportError("not a directory: %s" % path)
+        discovery = discover_runs(path)
+        separator = os.sep
     runs = []
     for name in sorted(discovery.runs):
         files = [(file[FILE_PATH], file[FILE_SIZE])
                  for file in iter_files(discovery.runs[name])]
-        label = os.path.basename(path.rstrip(os.sep)) if name == "." else name
+        label = (path.rstrip(separator).rsplit(separator, 1)[-1]
+                 if name == "." else name)
         runs.append((label, [item[0] for item in files],
-                     sum(item[1] for item in files)))
+                     sum(item[1] for item in files),
+                     [item[1] for item in files]))
     return runs
 
 
@@ -65,10 +77,17 @@ def _batches(runs, batch_bytes):
         yield batch, size
 
 
-def _read(paths, size, workers):
+def _read(paths, size, workers, remote):
     """Read ``paths`` keeping every point; return their states by path."""
     states = [FileState(path, series_limit=None) for path in paths]
-    if workers > 1 and len(states) > 1 and size >= PARALLEL_MIN_BYTES:
+    if remote is not None:
+        for state, (_, file_size) in zip(states, paths.items()):
+            state.size = file_size
+        try:
+            remote.read_many(states)
+        except remote_errors() as error:
+            raise ExportError("cannot read: %s" % error) from None
+    elif workers > 1 and len(states) > 1 and size >= PARALLEL_MIN_BYTES:
         from spyder_tblogs.logs.worker import read_in_processes
         try:
             states = read_in_processes(states, workers)
@@ -148,7 +167,7 @@ def export_scalars(source, output, *, fmt="csv", workers=None, progress=None,
     Parameters
     ----------
     source : str
-        A log directory, or one run directory.
+        A log directory, or one run directory; local, or a URL.
     output : str or text stream
         A path (written through a temporary file, so a failed export never
         leaves half a file), or for CSV an open text stream.
@@ -172,7 +191,8 @@ def export_scalars(source, output, *, fmt="csv", workers=None, progress=None,
     if fmt not in FORMATS:
         raise ExportError("unknown format %r (one of %s)"
                           % (fmt, ", ".join(FORMATS)))
-    runs = _runs_of(source)
+    remote = RemoteLogdir(source) if is_remote(source) else None
+    runs = _runs_of(source, remote)
     total = sum(run[2] for run in runs)
     workers = workers or os.cpu_count() or 1
     if isinstance(output, (str, os.PathLike)):
@@ -180,7 +200,7 @@ def export_scalars(source, output, *, fmt="csv", workers=None, progress=None,
         partial = target + ".partial"
         try:
             count = _export_to_path(runs, partial, fmt, workers, progress,
-                                    total, batch_bytes)
+                                    total, batch_bytes, remote)
             os.replace(partial, target)
         except BaseException:
             if os.path.exists(partial):
@@ -190,29 +210,31 @@ def export_scalars(source, output, *, fmt="csv", workers=None, progress=None,
     if fmt != "csv":
         raise ExportError("Parquet needs a file name, not a stream")
     return _export(runs, _CsvSink(output), workers, progress, total,
-                   batch_bytes)
+                   batch_bytes, remote)
 
 
-def _export_to_path(runs, path, fmt, workers, progress, total, batch_bytes):
+def _export_to_path(runs, path, fmt, workers, progress, total, batch_bytes,
+                    remote):
     try:
         if fmt == "parquet":
             return _export(runs, _ParquetSink(path), workers, progress, total,
-                           batch_bytes)
+                           batch_bytes, remote)
         with open(path, "w", encoding="utf-8", newline="") as stream:
             return _export(runs, _CsvSink(stream), workers, progress, total,
-                           batch_bytes)
+                           batch_bytes, remote)
     except OSError as error:
         raise ExportError("cannot write %s: %s"
                           % (path, error.strerror or error)) from None
 
 
-def _export(runs, sink, workers, progress, total, batch_bytes):
+def _export(runs, sink, workers, progress, total, batch_bytes, remote):
     count = done = 0
     try:
         for batch, size in _batches(runs, batch_bytes):
-            states = _read([path for run in batch for path in run[1]], size,
-                           workers)
-            for name, paths, _ in batch:
+            states = _read({path: file_size for run in batch
+                            for path, file_size in zip(run[1], run[3])},
+                           size, workers, remote)
+            for name, paths, _, _ in batch:
                 for tag, parts in _run_series(paths, states).items():
                     for points in parts:
                         sink.write(name, tag, points)

@@ -15,7 +15,8 @@ import pickle
 import time
 
 from spyder_tblogs.logs.diagnostics import (
-    STALE_AFTER_SECONDS, logdir_diagnostics, run_diagnostics,
+    STALE_AFTER_SECONDS, logdir_diagnostics, remote_diagnostic,
+    run_diagnostics,
 )
 from spyder_tblogs.logs.discovery import (
     FILE_DEVICE, FILE_INODE, FILE_MTIME, FILE_NAME, FILE_PATH, FILE_SIZE,
@@ -25,6 +26,8 @@ from spyder_tblogs.logs.filenames import parse_event_file_name
 from spyder_tblogs.logs.info import (
     IndexUpdate, RunInfo, flat_hparams, pack_series,
 )
+from spyder_tblogs.logs.records import HEADER_SIZE
+from spyder_tblogs.logs.remote import RemoteLogdir, is_remote, remote_errors
 from spyder_tblogs.logs.reader import (
     COUNT, KIND, LAST_STEP, LAST_VALUE, LAST_WALL, MAX_STEP, MAX_VALUE,
     MAX_VALUE_STEP, MIN_STEP, MIN_VALUE, MIN_VALUE_STEP, NONFINITE, POINTS,
@@ -99,7 +102,13 @@ class LogIndex:
     """
 
     def __init__(self, logdir, *, workers=None):
-        self.logdir = os.path.abspath(os.path.expanduser(os.fspath(logdir)))
+        logdir = os.fspath(logdir)
+        if is_remote(logdir):
+            self._remote = RemoteLogdir(logdir)
+            self.logdir = self._remote.url
+        else:
+            self._remote = None
+            self.logdir = os.path.abspath(os.path.expanduser(logdir))
         self.workers = workers
         self.diagnostics = ()
         # Event-file path -> FileState while a refresh runs, its resting
@@ -171,6 +180,8 @@ class LogIndex:
         unreadable or damaged files become diagnostics.
         """
         now = time.time()
+        if self._remote is not None:
+            return self._refresh_remote(now)
         problem = self._logdir_problem()
         if problem is not None:
             self.diagnostics = logdir_diagnostics(self.logdir, problem)
@@ -193,6 +204,35 @@ class LogIndex:
             pending = self._read(to_read, discovery)
             return self._publish(discovery.runs, discovery.paths, now,
                                  pending)
+        finally:
+            self._rest_states()
+
+    @property
+    def remote(self):
+        """The :class:`RemoteLogdir` of a URL, with its request counters
+        (``None`` for a local directory)."""
+        return self._remote
+
+    def _refresh_remote(self, now):
+        """A refresh of a URL: the same steps, over a listing and ranged
+        reads. A refusal or an outage keeps the runs as last read and says
+        why; it never raises."""
+        try:
+            discovery = self._remote.discover()
+            to_read, touched = self._files_to_read(discovery)
+            if touched:
+                self._read(to_read, discovery)
+        except remote_errors() as error:
+            self.diagnostics = (remote_diagnostic(
+                self.logdir, self._remote.endpoint, error),)
+            self._rest_states()
+            self._quiet_until = 0.0   # republish once it answers again
+            return IndexUpdate((), (), ())
+        self.diagnostics = ()
+        try:
+            if not touched and now < self._quiet_until:
+                return IndexUpdate((), (), ())
+            return self._publish(discovery.runs, discovery.paths, now)
         finally:
             self._rest_states()
 
@@ -229,7 +269,7 @@ class LogIndex:
                 seen += 1
                 state = get(path)
                 if type(state) is tuple:
-                    if unchanged(state, file) and not _repaired(state):
+                    if unchanged(state, file) and not self._repaired(state):
                         continue
                     state = self._wake(path)
                 touched = True
@@ -254,7 +294,7 @@ class LogIndex:
                     # in place, or written on), read on from the last
                     # good offset.
                     resumed = (size != state.size or mtime != state.mtime
-                               or bytes_at(path, state.error_offset)
+                               or self._bytes_at(path, state.error_offset)
                                != state.error_bytes)
                     if resumed:
                         state.clear_error()
@@ -305,6 +345,17 @@ class LogIndex:
         a first refresh of 10,000 runs never holds all their states.
         """
         wanted = set(to_read)
+        if self._remote is not None:
+            files = {file[FILE_PATH]: file
+                     for run_files in discovery.runs.values()
+                     for file in iter_files(run_files)
+                     if file[FILE_PATH] in wanted}
+            states = [self._state_of(path, files[path]) for path in to_read]
+            for state in self._remote.read_many(states):
+                if state.error_offset is not None:
+                    state.error_bytes = self._bytes_at(state.path,
+                                                       state.error_offset)
+            return set()
         if len(to_read) < 2 or self.workers == 1:
             return wanted
         files = {file[FILE_PATH]: file
@@ -327,6 +378,18 @@ class LogIndex:
         from spyder_tblogs.logs.worker import read_in_processes
         for state in read_in_processes(to_read, workers):
             self._states[state.path] = state
+
+    def _bytes_at(self, path, offset):
+        if self._remote is not None:
+            return self._remote.bytes_at(path, offset, HEADER_SIZE)
+        return bytes_at(path, offset)
+
+    def _repaired(self, rest):
+        """Whether the bytes where framing failed changed since (a repair
+        that kept the file's size and times)."""
+        offset = rest[_REST_ERROR_OFFSET]
+        return (offset is not None and self._bytes_at(rest[_REST_PATH], offset)
+                != rest[_REST_ERROR_BYTES])
 
     def _wake(self, path):
         """The FileState of ``path``, unpickled if it was at rest."""
@@ -439,14 +502,6 @@ class LogIndex:
                 state.first_wall_time, state.last_wall_time,
                 state.corrupt_records, state.partial_tail_bytes, state.error,
                 state.undecodable_records)
-
-
-def _repaired(rest):
-    """Whether the bytes where framing failed changed since (a repair that
-    kept the file's size and times)."""
-    offset = rest[_REST_ERROR_OFFSET]
-    return (offset is not None
-            and bytes_at(rest[_REST_PATH], offset) != rest[_REST_ERROR_BYTES])
 
 
 def _unchanged_at_rest(rest, file):

@@ -347,7 +347,7 @@ def bytes_at(path, offset, count=HEADER_SIZE):
         return None
 
 
-def read_event_file(state, chunk_size=CHUNK_SIZE):
+def read_event_file(state, chunk_size=CHUNK_SIZE, chunks=iter_chunks):
     """Read the records appended to ``state.path`` since ``state.offset``.
 
     Parameters
@@ -356,6 +356,10 @@ def read_event_file(state, chunk_size=CHUNK_SIZE):
         State from the previous read (or a fresh one); updated in place.
     chunk_size : int
         Bytes per read.
+    chunks : callable
+        What feeds the bytes, with the signature and contract of
+        :func:`~spyder_tblogs.logs.records.iter_chunks` (a local file by
+        default; ranged reads of an object for a remote log directory).
 
     Returns
     -------
@@ -637,7 +641,7 @@ def read_event_file(state, chunk_size=CHUNK_SIZE):
                 state.last_wall_time = last_wall
 
     try:
-        state.offset, state.size_read = iter_chunks(
+        state.offset, state.size_read = chunks(
             state.path, state.offset, scan, chunk_size)
     except FramingError as error:
         state.error = str(error)
