@@ -186,12 +186,18 @@ def local_kernel_identity(pid: int, *, busy_intervals=(),
                           console_name=console_name)
 
 
+# Characters of a Windows NetBIOS computer name.
+NETBIOS_LENGTH = 15
+
+
 def same_host(first: str | None, second: str | None) -> bool:
     """Compare two host names the way writers and Spyder spell them.
 
     ``socket.gethostname()`` gives a short name on some systems and a fully
     qualified one on others; ``"node1"`` and ``"node1.cluster.org"`` are the
-    same machine.
+    same machine, and so are ``"WORKSTATION-1234"`` (15 characters, the
+    NetBIOS name TensorFlow's writer uses on Windows) and
+    ``"workstation-12345.corp.example"``.
 
     Parameters
     ----------
@@ -210,7 +216,13 @@ def same_host(first: str | None, second: str | None) -> bool:
         return True
     if "." in first and "." in second:
         return False
-    return first.split(".", 1)[0] == second.split(".", 1)[0]
+    first, second = first.split(".", 1)[0], second.split(".", 1)[0]
+    if first == second:
+        return True
+    # TensorFlow on Windows writes the NetBIOS name: the DNS name's first
+    # label, upper case, cut to 15 characters.
+    shorter, longer = sorted((first, second), key=len)
+    return len(shorter) == NETBIOS_LENGTH and longer.startswith(shorter)
 
 
 def _format_clock(moment: float | None) -> str:

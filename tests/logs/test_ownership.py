@@ -166,6 +166,12 @@ def test_same_host_accepts_short_and_qualified_names():
     assert not same_host("node1.a.org", "node1.b.org")
     assert not same_host("node1", "node2")
     assert not same_host(None, "node1")
+    # Windows: TensorFlow's file names carry the NetBIOS name (15 upper-case
+    # characters), Python's gethostname() the DNS name.
+    assert same_host("DATASCIENCE-LAP", "datascience-laptop-07.corp.example")
+    assert same_host("DATASCIENCE-LAP", "DataScience-Laptop-07")
+    assert not same_host("DATASCIENCE-LA", "datascience-laptop-07")
+    assert not same_host("DATASCIENCE-LAP", "datascience-lab-02")
 
 
 # ---- tensorboardX: no pid, ownership by timing ------------------------------
