@@ -120,7 +120,7 @@ def run_diagnostics(run_name, files, now=None):
             % len(files), [name for name, _ in files]))
     found.extend(_overlaps(files))
     for name, state in files:
-        quiet = now - state.mtime
+        quiet = now - state.last_change
         stale = quiet > STALE_AFTER_SECONDS
         if state.error is not None and state.error_offset is None:
             found.append(_make(

@@ -51,8 +51,8 @@ PARALLEL_MIN_BYTES = 32 * 1024 * 1024
 # collector untracks one level of nested tuples per collection.)
 (_REST_PATH, _REST_DEVICE, _REST_INODE, _REST_SIZE, _REST_MTIME, _REST_OFFSET,
  _REST_SIZE_READ, _REST_EVENTS, _REST_CORRUPT, _REST_UNDECODABLE, _REST_ERROR,
- _REST_ERROR_OFFSET, _REST_ERROR_BYTES, _REST_MAY_GO_STALE,
- _REST_PICKLE) = range(15)
+ _REST_ERROR_OFFSET, _REST_ERROR_BYTES, _REST_LAST_CHANGE, _REST_MAY_GO_STALE,
+ _REST_PICKLE) = range(16)
 
 
 def _rest(state):
@@ -66,7 +66,7 @@ def _summary(state):
     return (state.path, device, inode, state.size, state.mtime, state.offset,
             state.size_read, state.events, state.corrupt_records,
             state.undecodable_records, state.error, state.error_offset,
-            state.error_bytes,
+            state.error_bytes, state.last_change,
             # Files that may turn into a diagnostic when they go quiet
             # (partial tail, no data yet) change with time.
             bool(state.partial_tail_bytes or not state.data_events))
@@ -194,7 +194,7 @@ class LogIndex:
         self.diagnostics = logdir_diagnostics(
             self.logdir, None, discovery.unreadable, discovery.loops)
         try:
-            to_read, touched = self._files_to_read(discovery)
+            to_read, touched = self._files_to_read(discovery, now)
             if not touched and now < self._quiet_until:
                 # The common poll: same files, same sizes and times. Runs are
                 # a function of their files' paths, so none changed either;
@@ -219,7 +219,7 @@ class LogIndex:
         why; it never raises."""
         try:
             discovery = self._remote.discover()
-            to_read, touched = self._files_to_read(discovery)
+            to_read, touched = self._files_to_read(discovery, now)
             if touched:
                 self._read(to_read, discovery)
         except remote_errors() as error:
@@ -250,7 +250,7 @@ class LogIndex:
             return "cannot be read (%s)" % (error.strerror or error)
         return None
 
-    def _files_to_read(self, discovery):
+    def _files_to_read(self, discovery, now):
         """Match discovered files with their states.
 
         Returns ``(to_read, touched)``: the paths of the files to read, and
@@ -298,8 +298,16 @@ class LogIndex:
                                != state.error_bytes)
                     if resumed:
                         state.clear_error()
-                elif size == state.size and mtime != state.mtime:
-                    replaced = True     # rewritten in place
+                elif ((size != state.size or mtime != state.mtime)
+                      and state.offset and self._remote is None
+                      and self._bytes_at(path, state.offset - len(state.tail),
+                                         len(state.tail)) != state.tail):
+                    # Rewritten, not appended to. A changed mtime alone is
+                    # not enough: NTFS may move it long after the bytes.
+                    # (A remote object's reader checks this in its read.)
+                    replaced = True
+                if size > state.size:
+                    state.grew_at = now
                 if replaced:
                     state.reset()
                 elif state.error is not None and state.error_offset is None:
@@ -379,10 +387,10 @@ class LogIndex:
         for state in read_in_processes(to_read, workers):
             self._states[state.path] = state
 
-    def _bytes_at(self, path, offset):
+    def _bytes_at(self, path, offset, count=HEADER_SIZE):
         if self._remote is not None:
-            return self._remote.bytes_at(path, offset, HEADER_SIZE)
-        return bytes_at(path, offset)
+            return self._remote.bytes_at(path, offset, count)
+        return bytes_at(path, offset, count)
 
     def _repaired(self, rest):
         """Whether the bytes where framing failed changed since (a repair
@@ -425,11 +433,11 @@ class LogIndex:
         # (partial tail, no data yet) change with time.
         stale = False
         if state[_REST_MAY_GO_STALE]:
-            stale = now - state[_REST_MTIME] > STALE_AFTER_SECONDS
+            stale = now - state[_REST_LAST_CHANGE] > STALE_AFTER_SECONDS
             if not stale:
                 self._quiet_until = min(
                     self._quiet_until,
-                    state[_REST_MTIME] + STALE_AFTER_SECONDS)
+                    state[_REST_LAST_CHANGE] + STALE_AFTER_SECONDS)
         return state[:_REST_MAY_GO_STALE] + (stale,)
 
     def _publish(self, discovered, paths, now, pending=frozenset()):
@@ -486,7 +494,7 @@ class LogIndex:
         for _, state in files:      # in load order: the last file wins
             hparams.update(state.hparams)
         row = [name, path, tuple(run_diagnostics(name, files, now)),
-               max((state.mtime for _, state in files), default=0.0),
+               max((state.last_change for _, state in files), default=0.0),
                flat_hparams(hparams), len(files)]
         for file_name, state in files:
             row += self._file_row(file_name, state)

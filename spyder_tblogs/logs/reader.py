@@ -30,6 +30,9 @@ __all__ = ["FileState", "read_event_file", "tensor_scalar", "GRAPH_TAG",
 GRAPH_TAG = "__run_graph__"
 # Points kept per series; older points are thinned (every other dropped).
 SERIES_POINTS = 256
+# Bytes kept from just before the read offset: when they change, the file
+# was rewritten rather than appended to, and is read again from the start.
+TAIL_BYTES = 8
 
 # Legacy (TF1, tensorboardX, PyTorch) value fields -> TensorBoard plugin,
 # as tensorboard/data_compat.py migrates them.
@@ -82,6 +85,10 @@ class FileState:
         was replaced and is read again from the start.
     size, mtime : int, float
         Size and modification time seen by the last read.
+    grew_at : float
+        When a refresh last saw the size grow (0 if never).
+    tail : bytes
+        The bytes just before ``offset`` (up to ``TAIL_BYTES``).
     offset : int
         Byte offset of the first record not yet read (the start of a
         partial record when the file ends with one).
@@ -122,11 +129,13 @@ class FileState:
         self.identity = None
         self.size = 0
         self.mtime = 0.0
+        self.grew_at = 0.0
         self.reset()
 
     def reset(self):
         """Forget everything read (the file shrank or was replaced)."""
         self.offset = 0
+        self.tail = b""
         self.size_read = 0
         self.events = 0
         self.data_events = 0
@@ -149,6 +158,13 @@ class FileState:
         self.error = None
         self.error_offset = None
         self.error_bytes = None
+
+    @property
+    def last_change(self):
+        """When the file last changed as far as anyone can tell: its mtime,
+        or when a refresh saw it grow (NTFS may move the mtime only when
+        the writer closes the file)."""
+        return max(self.mtime, self.grew_at)
 
     @property
     def step_range(self):
@@ -654,4 +670,7 @@ def read_event_file(state, chunk_size=CHUNK_SIZE, chunks=iter_chunks):
         state.error = "file vanished while reading"
     except OSError as error:
         state.error = "cannot read: %s" % (error.strerror or error)
+    if chunks is iter_chunks and state.error is None:
+        start = max(0, state.offset - TAIL_BYTES)
+        state.tail = bytes_at(state.path, start, state.offset - start) or b""
     return state

@@ -17,15 +17,12 @@ import posixpath
 
 from spyder_tblogs.logs.discovery import Discovery
 from spyder_tblogs.logs.filenames import is_event_file_name
-from spyder_tblogs.logs.reader import read_event_file
+from spyder_tblogs.logs.reader import TAIL_BYTES, read_event_file
 
 __all__ = ["is_remote", "RemoteError", "RemoteLogdir", "remote_errors",
            "remote_problem",
            "EXTRA_FOR_PROTOCOL"]
 
-# Bytes re-read before the old offset to check the object was appended to,
-# not rewritten.
-CHECK_BYTES = 8
 # New objects up to this size are fetched in one concurrent batch.
 BATCH_MAX_BYTES = 8 * 1024 * 1024
 # Bytes per ranged read of a large object (bounds memory).
@@ -232,13 +229,13 @@ class RemoteLogdir:
         fs = self._connect()
         key = self._key_of(state.path)
         start = state.offset
-        check = min(CHECK_BYTES, start)
+        check = min(TAIL_BYTES, start)
         if start >= state.size:
             return state
         try:
             data = self._range(fs, key, start - check,
                                min(state.size, start + RANGE_BYTES))
-            if check and data[:check] != getattr(state, "tail", None):
+            if check and data[:check] != state.tail:
                 # Rewritten, not appended to: read it all again.
                 state.reset()
                 return self.read(state)
@@ -259,15 +256,15 @@ class RemoteLogdir:
         before the new offset for the next read's check."""
         fs = self._fs
         key = self._key_of(state.path)
-        tail = getattr(state, "tail", b"") if start else b""
+        tail = state.tail if start else b""
 
         def chunks(_path, offset, scan, _chunk_size):
             nonlocal tail
             buffer, position = first, start + len(first)
             while True:
                 consumed, needed = scan(buffer, offset)
-                tail = (tail + bytes(buffer[max(0, consumed - CHECK_BYTES):
-                                            consumed]))[-CHECK_BYTES:]
+                tail = (tail + bytes(buffer[max(0, consumed - TAIL_BYTES):
+                                            consumed]))[-TAIL_BYTES:]
                 offset += consumed
                 carry = buffer[consumed:]
                 if position >= state.size or (

@@ -486,3 +486,62 @@ def test_kept_runs_cost_the_garbage_collector_nothing(tmp_path):
                if gc.is_tracked(row)]
     assert [run.name for run in tracked] == ["exp0/run0", "exp0/run3"]
     assert all(run.diagnostics for run in tracked)
+
+
+def test_a_new_mtime_alone_never_rereads_from_the_start(tmp_path):
+    # NTFS may move a file's mtime long after its bytes (when the writer
+    # closes it): size and identity unchanged means nothing to read.
+    path = writers.write_tensorboard_events(str(tmp_path / "run"), steps=6,
+                                            histogram=False, text=False)
+    index = LogIndex(str(tmp_path), workers=1)
+    index.refresh()
+    records = read_records(path)
+    # Damage an early record (same size, same last bytes): only a re-read
+    # from byte 0 would see it.
+    with open(path, "r+b") as stream:
+        stream.seek(records[2][0] + 14)
+        stream.write(b"\xff")
+    os.utime(path, (time.time() + 5, time.time() + 5))
+    index.refresh()
+    run = index.run("run")
+    assert run.files[0].corrupt_records == 0
+    assert run.tags["loss"].count == 6
+    assert run.files[0].mtime == os.stat(path).st_mtime
+
+
+def test_a_rewrite_that_changes_the_bytes_before_the_offset_rereads(tmp_path):
+    path = writers.write_tensorboard_events(str(tmp_path / "run"), steps=6,
+                                            histogram=False, text=False)
+    index = LogIndex(str(tmp_path), workers=1)
+    index.refresh()
+    with open(path, "rb") as stream:
+        data = bytearray(stream.read())
+    data[-2] ^= 0x01           # the last record's checksum: now corrupt
+    with open(path, "r+b") as stream:
+        stream.write(bytes(data))
+    os.utime(path, (time.time() + 5, time.time() + 5))
+    index.refresh()
+    assert index.run("run").files[0].corrupt_records == 1
+
+
+def test_growth_counts_as_activity_when_the_mtime_does_not_move(tmp_path):
+    writer = writers.write_tensorboard_events(str(tmp_path), steps=0,
+                                              histogram=False, text=False,
+                                              close=False)
+    writer.flush()
+    (path,) = [os.path.join(str(tmp_path), name)
+               for name in os.listdir(str(tmp_path))]
+    make_old(path, STALE_AFTER_SECONDS + 60)
+    old = os.stat(path).st_mtime
+    index = LogIndex(str(tmp_path), workers=1)
+    index.refresh()
+    assert _codes(index.run(".")) == ["empty-event-file"]
+    _add_scalars(writer, range(3))
+    os.utime(path, (old, old))      # the mtime stays behind (NTFS)
+    before = time.time()
+    index.refresh()
+    run = index.run(".")
+    assert run.tags["loss"].count == 3
+    assert _codes(run) == []
+    assert run.last_modified >= before
+    writer.close()
