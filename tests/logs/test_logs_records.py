@@ -145,3 +145,37 @@ def test_fast_path_gives_what_the_protobuf_parser_gives(tmp_path, monkeypatch):
     assert loss[reader.COUNT] == 14 + 6 and loss[reader.LAST_VALUE] == 5.5
     assert loss[reader.LAST_STEP] == 11 and loss[reader.REGRESSIONS] == 4
     assert fast.tags["acc_typed"][reader.LAST_VALUE] == 13 / 2
+
+
+def test_the_hot_loop_indices_are_the_named_tag_state_fields(tmp_path):
+    # The reader's loop spells tag-state positions as literals (a global
+    # lookup per access would cost more than the work): this pins each
+    # named field to what the loop writes there.
+    from spyder_tblogs.logs import reader
+
+    writer = writers.write_tensorboard_events(str(tmp_path), steps=0,
+                                              close=False)
+    from tensorboard.compat.proto import event_pb2, summary_pb2
+
+    for step, value in ((3, 2.0), (4, float("nan")), (1, 5.0), (6, -1.0)):
+        summary = summary_pb2.Summary()
+        summary.value.add(tag="loss", simple_value=value)
+        writer.add_event(event_pb2.Event(wall_time=100.0 + step, step=step,
+                                         summary=summary))
+    writer.close()
+    # Records 2 to 4 share the first one's layout: the fast path.
+    state = read_event_file(FileState(writer._file_name))
+    loss = state.tags["loss"]
+    expected = {
+        reader.COUNT: 4, reader.FIRST_STEP: 3, reader.LAST_STEP: 6,
+        reader.MIN_STEP: 1, reader.MAX_STEP: 6, reader.LAST_WALL: 106.0,
+        reader.LAST_VALUE: -1.0, reader.KIND: "scalars", reader.MODE: 1,
+        reader.REGRESSIONS: 1, reader.FIRST_WALL: 103.0,
+        reader.MIN_VALUE: -1.0, reader.MIN_VALUE_STEP: 6,
+        reader.MAX_VALUE: 5.0, reader.MAX_VALUE_STEP: 1,
+    }
+    for position, value in expected.items():
+        assert loss[position] == value, position
+    step, value, before = loss[reader.NONFINITE]
+    assert (step, before) == (4, 2.0) and value != value
+    assert len(loss[reader.SERIES][reader.POINTS]) == 12
