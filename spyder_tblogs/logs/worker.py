@@ -21,6 +21,10 @@ from spyder_tblogs.logs.reader import read_event_file
 
 __all__ = ["read_in_processes"]
 
+# subprocess.CREATE_NO_WINDOW (only defined on Windows): no console window
+# flashes for each worker when Spyder runs under pythonw.
+_CREATION_FLAGS = 0x08000000 if sys.platform == "win32" else 0
+
 _PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 
@@ -59,7 +63,8 @@ def read_in_processes(states, workers):
         for batch in _balance(states, workers):
             process = subprocess.Popen(
                 [sys.executable, "-c", _BOOTSTRAP],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                creationflags=_CREATION_FLAGS)
             processes.append((process, pickle.dumps(
                 batch, protocol=pickle.HIGHEST_PROTOCOL)))
         outputs = [None] * len(processes)

@@ -72,9 +72,10 @@ class TensorBoardError(Exception):
 
 
 def _quote(arg):
-    """Quote one argument for display only (it is never run by a shell)."""
-    import shlex
-    return shlex.quote(arg)
+    """Quote one argument for display only (it is never run by a shell), as
+    this platform's shell reads it."""
+    from spyder_tblogs.tensorboard.windows import quote_arg
+    return quote_arg(arg)
 
 
 @dataclass

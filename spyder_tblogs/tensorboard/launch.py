@@ -15,6 +15,7 @@ import time
 from typing import Optional
 
 from spyder_tblogs.tensorboard import process as _process
+from spyder_tblogs.tensorboard import windows as _windows
 from spyder_tblogs.tensorboard.instance import (
     TensorBoardError, TensorBoardInstance, TensorFlowUse)
 from spyder_tblogs.tensorboard.launch_plan import (
@@ -64,6 +65,28 @@ class Launch:
                 "--port", str(port)]
 
 
+def check_interpreter(python):
+    """Raise TensorBoardError unless ``python`` can run TensorBoard."""
+    available, reason = _process.check_interpreter(python)
+    if available:
+        return
+    if not os.path.exists(python):
+        message = f"Python interpreter not found: {python}"
+    else:
+        message = (f"{python} cannot run TensorBoard (no importable "
+                   f"tensorboard package); install tensorboard there "
+                   f"or choose another interpreter")
+    raise TensorBoardError(message, _process.check_command(python), reason)
+
+
+def check_fixed_port(launch, port):
+    """Raise TensorBoardError if the port the caller chose cannot be bound
+    (in use, reserved by Windows, privileged, foreign address)."""
+    problem = _process.port_problem(launch.host, port)
+    if problem:
+        raise TensorBoardError(problem, launch.command(port))
+
+
 class PortTaken(Exception):
     """TensorBoard exited because its port was taken (``error`` says so)."""
 
@@ -82,14 +105,10 @@ def popen_server(command, stdout_log, stderr_log, cwd, environment=None):
         If it cannot be started (missing or non-executable interpreter...).
     """
     env = dict(os.environ, **(environment or {}), PYTHONUNBUFFERED="1")
-    if os.name == "posix":
-        # Own session: survives the CLI that launched it, and no terminal
-        # signal (Ctrl+C in Spyder's parent shell) reaches it by accident.
-        platform_kwargs = {"start_new_session": True}
-    else:
-        platform_kwargs = {"creationflags": (
-            subprocess.CREATE_NEW_PROCESS_GROUP
-            | subprocess.CREATE_NO_WINDOW)}
+    # Own session (POSIX) or process group (Windows): it survives the CLI
+    # that launched it, no terminal signal reaches it by accident, and no
+    # console window opens for it on Windows.
+    platform_kwargs = _windows.server_kwargs()
     try:
         # Output goes to files, never to a pipe nobody reads (it would fill
         # and block the server). cwd is the registry directory so nothing in

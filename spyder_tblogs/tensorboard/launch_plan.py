@@ -17,6 +17,7 @@ import os
 import subprocess
 from typing import Dict, Optional, Tuple
 
+from spyder_tblogs.tensorboard import windows as _windows
 from spyder_tblogs.tensorboard.instance import TensorBoardError, TensorFlowUse
 from spyder_tblogs.tensorboard.process import (
     LAUNCHER_PATH, TENSORBOARD_MODULE, tail_lines)
@@ -175,7 +176,7 @@ def _run_probe(python, code, *args):
         return subprocess.run(
             [python, "-c", code, *args], stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            timeout=_PROBE_TIMEOUT)
+            timeout=_PROBE_TIMEOUT, **_windows.child_kwargs())
     except (OSError, subprocess.SubprocessError) as error:
         raise TensorBoardError(f"cannot run {python}: {error}") from None
 

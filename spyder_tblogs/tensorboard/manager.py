@@ -16,7 +16,6 @@ match. Servers run without TensorFlow unless asked (see launch_plan.py).
 
 import contextlib
 import dataclasses
-import os
 import subprocess
 import threading
 import time
@@ -191,23 +190,12 @@ class TensorBoardManager:
         return reused
 
     def _launch(self, launch, port, timeout):
-        python, host = launch.python, launch.host
-        available, reason = _process.check_interpreter(python)
-        if not available:
-            if not os.path.exists(python):
-                message = f"Python interpreter not found: {python}"
-            else:
-                message = (f"{python} cannot run TensorBoard (no importable "
-                           f"tensorboard package); install tensorboard there "
-                           f"or choose another interpreter")
-            raise TensorBoardError(message, _process.check_command(python),
-                                   reason)
-        launch.plan = _launch_plan.plan_launch(launch.logdir, python,
+        host = launch.host
+        _launch.check_interpreter(launch.python)
+        launch.plan = _launch_plan.plan_launch(launch.logdir, launch.python,
                                                launch.choice)
-        if port is not None and not _process.port_is_free(host, port):
-            raise TensorBoardError(
-                f"port {port} on {host} is already in use; choose another "
-                f"port or leave it unset", launch.command(port))
+        if port is not None:
+            _launch.check_fixed_port(launch, port)
         deadline = time.monotonic() + timeout
         attempts = 1 if port is not None else PORT_ATTEMPTS
         for attempt in range(1, attempts + 1):

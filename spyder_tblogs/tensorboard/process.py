@@ -19,6 +19,8 @@ import urllib.request
 
 import psutil
 
+from spyder_tblogs.tensorboard import windows as _windows
+
 #: TensorBoard's message when the port it was given is taken
 #: (``tensorboard.program.WerkzeugServer``).
 PORT_IN_USE_PATTERN = re.compile(
@@ -98,7 +100,7 @@ def check_interpreter(path):
             completed = subprocess.run(
                 check_command(path),
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, timeout=60)
+                stderr=subprocess.PIPE, timeout=60, **_windows.child_kwargs())
         except (OSError, subprocess.SubprocessError) as error:
             return False, f"cannot run {path}: {error}"
         if completed.returncode == 0:
@@ -168,23 +170,36 @@ def choose_free_port(host):
     retries in that case.
     """
     with socket.socket(_family(host), socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
+        try:
+            sock.bind((host, 0))
+        except OSError as error:
+            from spyder_tblogs.tensorboard.instance import TensorBoardError
+            raise TensorBoardError(_windows.bind_problem(error, host, 0) or
+                                   f"no free port on {host}") from None
         return sock.getsockname()[1]
+
+
+def port_problem(host, port):
+    """Return why ``port`` cannot be bound on ``host`` right now ('' if it
+    can): in use, reserved by Windows (WinError 10013), privileged, or an
+    address this machine does not have, worded for a user."""
+    with socket.socket(_family(host), socket.SOCK_STREAM) as sock:
+        # SO_REUSEADDR on POSIX (a port in TIME_WAIT is free for TensorBoard
+        # too), SO_EXCLUSIVEADDRUSE on Windows (where SO_REUSEADDR would
+        # let this bind succeed on a port someone listens on).
+        sock.setsockopt(*_windows.exclusive_bind_option(), 1)
+        try:
+            sock.bind((host, port))
+        except OSError as error:
+            return _windows.bind_problem(error, host, port) or (
+                f"port {port} on {host} is already in use; choose another "
+                f"port or leave it unset")
+    return ""
 
 
 def port_is_free(host, port):
     """Tell whether ``port`` can be bound on ``host`` right now."""
-    with socket.socket(_family(host), socket.SOCK_STREAM) as sock:
-        # Same option as TensorBoard's server, so a port in TIME_WAIT counts
-        # as free, as it will for TensorBoard.
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError as error:
-            if error.errno in (errno.EADDRINUSE, errno.EACCES):
-                return False
-            raise
-    return True
+    return not port_problem(host, port)
 
 
 def probe_host(host):
@@ -459,7 +474,10 @@ def open_log(path):
 
     A symlink left at that name is removed, never followed into someone
     else's file; a FIFO or other non-file is refused, never waited on
-    (O_NONBLOCK changes nothing for a regular file's writes).
+    (O_NONBLOCK changes nothing for a regular file's writes). The child's
+    writes append whatever the platform: on POSIX it inherits the open file
+    with O_APPEND; on Windows, where a child inherits only the handle, the
+    handle itself may only append (see ``windows.append_only_fd``).
     """
     try:
         if stat.S_ISLNK(os.lstat(path).st_mode):
@@ -468,6 +486,15 @@ def open_log(path):
         pass
     fd = open_regular(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC
                       | os.O_APPEND)
+    if _windows.is_windows():
+        os.close(fd)
+        fd = _windows.append_only_fd(path)
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise NotRegularFile(errno.EINVAL, "not a regular file", path)
+        except BaseException:
+            os.close(fd)
+            raise
     return os.fdopen(fd, "ab", buffering=0)
 
 

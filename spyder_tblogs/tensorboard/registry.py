@@ -4,9 +4,10 @@ One JSON file per instance, named after a hash of its identity (real log
 directory, interpreter, extra arguments), so there is at most one record per
 identity and finding it is a single file read. Files are written to a
 temporary name and moved into place with ``os.replace`` (atomic), so a
-reader never sees half a record, and the last of two concurrent writers wins.
-Anything unreadable is treated as garbage: ignored, and removed if it has
-our record name. The store lives in the user's cache directory (not a shared
+reader never sees half a record, and the last of two concurrent writers wins;
+a PermissionError (Windows, while another process holds the file) is retried
+for a moment. A record whose content does not parse is garbage: ignored and
+removed; one that cannot be read right now is only skipped. The store lives in the user's cache directory (not a shared
 temporary directory, where another user could plant records), and a
 directory others can write is refused. A record must prove itself before it
 is used: a regular file of bounded size, whose instance hashes to its name
@@ -159,7 +160,18 @@ class Registry:
 
     def _read_path(self, path, key):
         try:
-            payload = read_regular(path, _MAX_RECORD_BYTES + 1)
+            payload = _with_retries(read_regular, path,
+                                    _MAX_RECORD_BYTES + 1)
+        except (FileNotFoundError, NotRegularFile):
+            # Gone, or a FIFO/directory/symlink named like a record: skipped
+            # (opened without waiting), never read nor removed.
+            return None
+        except OSError:
+            # Unreadable now (on Windows a scanner or another reader can
+            # hold it past our retries): skipped, never removed, since it
+            # may be the record of a live server.
+            return None
+        try:
             if len(payload) > _MAX_RECORD_BYTES:
                 raise ValueError("too large for a record")
             data = json.loads(payload.decode("utf-8"))
@@ -168,13 +180,9 @@ class Registry:
             instance = TensorBoardInstance.from_record(data["instance"])
             state = ServerState(data.get("state", "running"))
             self._check_belongs(key, instance)
-        except (FileNotFoundError, NotRegularFile):
-            # Gone, or a FIFO/directory/symlink named like a record: skipped
-            # (opened without waiting), never read nor removed.
-            return None
-        except (OSError, ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError):
             # Garbage (a crashed writer from an older version, a stray edit):
-            # never let it break list/start.
+            # the only records removed here; never let it break list/start.
             with contextlib.suppress(OSError):
                 os.remove(path)
             return None
@@ -216,7 +224,13 @@ class Registry:
         try:
             with os.fdopen(fd, "wb") as stream:
                 stream.write(payload)
-            os.replace(temp, self.record_path(key))
+            try:
+                _with_retries(os.replace, temp, self.record_path(key))
+            except OSError as error:
+                raise TensorBoardError(
+                    f"cannot write the TensorBoard record "
+                    f"{self.record_path(key)}: "
+                    f"{error.strerror or error}") from None
         except BaseException:
             with contextlib.suppress(OSError):
                 os.remove(temp)
@@ -244,32 +258,42 @@ class Registry:
 
         Two processes starting the same instance at once would otherwise both
         launch one. Waits up to ``timeout`` seconds, then proceeds without the
-        lock, yielding False (the caller decides). POSIX only; elsewhere
-        this always yields True without locking.
+        lock, yielding False (the caller decides). The lock is the
+        ``filelock`` package's: ``flock`` on POSIX, ``msvcrt.locking`` on
+        Windows, released by the OS if the holder dies.
         """
         try:
-            import fcntl
+            import filelock
         except ImportError:
-            yield True
-            return
+            raise TensorBoardError(
+                "the filelock package is missing (a requirement of "
+                "spyder-tblogs): install it with pip or conda") from None
         path = os.path.join(self.directory, RECORD_PREFIX + key + ".lock")
-        fd = os.open(path, os.O_RDWR | os.O_CREAT
-                     | getattr(os, "O_NOFOLLOW", 0), 0o600)
-        locked = False
+        held = filelock.FileLock(path)
         try:
-            deadline = time.monotonic() + timeout
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    locked = True
-                    break
-                except OSError:
-                    if time.monotonic() >= deadline:
-                        break
-                    time.sleep(0.05)
-            yield locked
+            held.acquire(timeout=timeout, poll_interval=0.05)
+        except filelock.Timeout:
+            yield False
+            return
+        try:
+            yield True
         finally:
-            if locked:
-                with contextlib.suppress(OSError):
-                    fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
+            held.release()
+
+
+#: Pauses between attempts of a file operation that fails with
+#: PermissionError: on Windows, replacing or opening a file that another
+#: process (a reader, a virus scanner, the search indexer) holds for a
+#: moment fails with WinError 5 or 32.
+_RETRY_PAUSES = (0.01, 0.02, 0.05, 0.1, 0.2, 0.4)
+
+
+def _with_retries(operation, *args):
+    """Return ``operation(*args)``, trying again after a PermissionError
+    (about 0.8 s in all); the last error is raised."""
+    for pause in _RETRY_PAUSES:
+        try:
+            return operation(*args)
+        except PermissionError:
+            time.sleep(pause)
+    return operation(*args)
