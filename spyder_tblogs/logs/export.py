@@ -16,9 +16,8 @@ from spyder_tblogs.logs.discovery import (
     FILE_PATH, FILE_SIZE, discover_runs, iter_files,
 )
 from spyder_tblogs.logs.remote import RemoteLogdir, is_remote, remote_errors
-from spyder_tblogs.logs.reader import (
-    KIND, POINTS, SERIES, FileState, read_event_file,
-)
+from spyder_tblogs.logs.file_state import KIND, POINTS, SERIES, FileState
+from spyder_tblogs.logs.reader import read_event_file
 
 __all__ = ["export_scalars", "ExportError", "EXPORT_COLUMNS", "FORMATS"]
 

@@ -24,15 +24,12 @@ from spyder_tblogs.logs.discovery import (
 )
 from spyder_tblogs.logs.filenames import parse_event_file_name
 from spyder_tblogs.logs.info import (
-    IndexUpdate, RunInfo, flat_hparams, pack_series,
+    IndexUpdate, RunInfo, flat_hparams,
 )
 from spyder_tblogs.logs.records import HEADER_SIZE
 from spyder_tblogs.logs.remote import RemoteLogdir, is_remote, remote_errors
-from spyder_tblogs.logs.reader import (
-    COUNT, KIND, LAST_STEP, LAST_VALUE, LAST_WALL, MAX_STEP, MAX_VALUE,
-    MAX_VALUE_STEP, MIN_STEP, MIN_VALUE, MIN_VALUE_STEP, NONFINITE, POINTS,
-    SERIES, SERIES_POINTS, FileState, bytes_at, read_event_file,
-)
+from spyder_tblogs.logs.merge import merge_tags
+from spyder_tblogs.logs.reader import FileState, bytes_at, read_event_file
 
 __all__ = ["LogIndex", "PARALLEL_MIN_BYTES"]
 
@@ -498,7 +495,7 @@ class LogIndex:
                flat_hparams(hparams), len(files)]
         for file_name, state in files:
             row += self._file_row(file_name, state)
-        row += _merge_tags(files)
+        row += merge_tags(files)
         return tuple(row)
 
     def _file_row(self, name, state):
@@ -526,98 +523,3 @@ def _unchanged_at_rest(rest, file):
             # An I/O error is retried; a corrupt length is final.
             and (rest[_REST_ERROR] is None
                  or rest[_REST_ERROR_OFFSET] is not None))
-
-
-def _merge_tags(files):
-    """Merge per-file tag states (in load order) into tag values.
-
-    Returns one flat tuple holding, tag after tag in order of first
-    appearance, the fields of :class:`TagInfo` in their order
-    (:data:`TAG_FIELDS`; see ``RunInfo.from_row``).
-    """
-    merged = {}
-    for _, state in files:
-        for tag, tag_state in state.tags.items():
-            entry = merged.get(tag)
-            if entry is None:
-                entry = merged[tag] = _MergedTag(tag_state[KIND])
-            entry.add(tag_state)
-    values = []
-    for tag, entry in merged.items():
-        values.append(tag)
-        values += entry.fields()
-    return tuple(values)
-
-
-class _MergedTag:
-    """One tag over the files of a run, while they are merged."""
-
-    __slots__ = ("kind", "count", "first_step", "last_step", "last_value",
-                 "last_wall", "min_value", "min_step", "max_value", "max_step",
-                 "nonfinite", "parts")
-
-    def __init__(self, kind):
-        self.kind = kind
-        self.count = 0
-        self.first_step = self.last_step = None
-        self.last_value = self.last_wall = None
-        self.min_value, self.min_step = math.inf, None
-        self.max_value, self.max_step = -math.inf, None
-        self.nonfinite = None
-        self.parts = []
-
-    def add(self, tag_state):
-        self.count += tag_state[COUNT]
-        low, high = tag_state[MIN_STEP], tag_state[MAX_STEP]
-        if self.first_step is None or low < self.first_step:
-            self.first_step = low
-        if self.last_step is None or high > self.last_step:
-            self.last_step = high
-        self.last_wall = tag_state[LAST_WALL]
-        last_value = tag_state[LAST_VALUE]
-        if last_value is None:
-            return
-        if tag_state[MIN_VALUE_STEP] is not None:
-            if tag_state[MIN_VALUE] < self.min_value:
-                self.min_value = tag_state[MIN_VALUE]
-                self.min_step = tag_state[MIN_VALUE_STEP]
-            if tag_state[MAX_VALUE] > self.max_value:
-                self.max_value = tag_state[MAX_VALUE]
-                self.max_step = tag_state[MAX_VALUE_STEP]
-        if self.nonfinite is None and tag_state[NONFINITE] is not None:
-            step, value, before = tag_state[NONFINITE]
-            # A file that starts non-finite: the value before it is the
-            # previous file's last.
-            self.nonfinite = (step, value,
-                              self.last_value if before is None else before)
-        self.last_value = last_value
-        series = tag_state[SERIES]
-        if series is not None:
-            self.parts.append((series[POINTS], (tag_state[LAST_STEP],
-                                                self.last_wall, last_value)))
-
-    def fields(self):
-        """The fields of :class:`TagInfo` after ``tag``, in order."""
-        step, value, before = self.nonfinite or (None, None, None)
-        found = self.min_step is not None
-        return (self.kind, self.count, self.first_step, self.last_step,
-                self.last_value, self.last_wall,
-                self.min_value if found else None, self.min_step,
-                self.max_value if found else None, self.max_step,
-                step, value, before, pack_series(_merge_series(self.parts)))
-
-
-def _merge_series(parts):
-    """Join per-file series (each with its last point) into one bounded one."""
-    points = []
-    for kept, last in parts:
-        file_points = [(kept[index], kept[index + 1], kept[index + 2])
-                       for index in range(0, len(kept), 3)]
-        if not file_points or file_points[-1] != last:
-            file_points.append(last)
-        points.extend(file_points)
-    if len(points) > SERIES_POINTS:
-        last_index = len(points) - 1
-        scale = last_index / (SERIES_POINTS - 1)
-        points = [points[round(index * scale)] for index in range(SERIES_POINTS)]
-    return tuple(points)

@@ -16,9 +16,8 @@ from hypothesis import strategies as st
 from log_helpers import writers
 
 from spyder_tblogs.logs import LogIndex
-from spyder_tblogs.logs.reader import (
-    POINTS, SERIES, FileState, read_event_file,
-)
+from spyder_tblogs.logs.file_state import POINTS, SERIES
+from spyder_tblogs.logs.reader import FileState, read_event_file
 from spyder_tblogs.logs.records import (
     FOOTER_SIZE, HEADER_SIZE, MAX_RECORD_LENGTH, masked_crc32c, read_records,
 )

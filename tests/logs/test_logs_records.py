@@ -119,39 +119,40 @@ def _scalar_events():
 
 
 def test_fast_path_gives_what_the_protobuf_parser_gives(tmp_path, monkeypatch):
+    import spyder_tblogs.logs.file_state as fields
     import spyder_tblogs.logs.reader as reader
 
     path = tmp_path / "events.out.tfevents.1700000000.host.1.0"
     path.write_bytes(b"".join(frame_record(data) for data in _scalar_events()))
 
     taken = []
-    judge = reader._is_scalar_record
+    judge = reader.is_scalar_record
 
     def counting(*args):
         result = judge(*args)
         taken.append(result)
         return result
 
-    monkeypatch.setattr(reader, "_is_scalar_record", counting)
+    monkeypatch.setattr(reader, "is_scalar_record", counting)
     fast = read_event_file(FileState(str(path)), chunk_size=97)
     # Without the fast path every record goes through the parser.
-    monkeypatch.setattr(reader, "_is_scalar_record", lambda *args: False)
+    monkeypatch.setattr(reader, "is_scalar_record", lambda *args: False)
     parsed = read_event_file(FileState(str(path)))
 
     assert True in taken and False in taken
     assert vars(fast) == vars(parsed)
     assert fast.events == len(_scalar_events()) and fast.corrupt_records == 0
     loss = fast.tags["loss"]
-    assert loss[reader.COUNT] == 14 + 6 and loss[reader.LAST_VALUE] == 5.5
-    assert loss[reader.LAST_STEP] == 11 and loss[reader.REGRESSIONS] == 4
-    assert fast.tags["acc_typed"][reader.LAST_VALUE] == 13 / 2
+    assert loss[fields.COUNT] == 14 + 6 and loss[fields.LAST_VALUE] == 5.5
+    assert loss[fields.LAST_STEP] == 11 and loss[fields.REGRESSIONS] == 4
+    assert fast.tags["acc_typed"][fields.LAST_VALUE] == 13 / 2
 
 
 def test_the_hot_loop_indices_are_the_named_tag_state_fields(tmp_path):
     # The reader's loop spells tag-state positions as literals (a global
     # lookup per access would cost more than the work): this pins each
     # named field to what the loop writes there.
-    from spyder_tblogs.logs import reader
+    import spyder_tblogs.logs.file_state as fields
 
     writer = writers.write_tensorboard_events(str(tmp_path), steps=0,
                                               close=False)
@@ -167,15 +168,15 @@ def test_the_hot_loop_indices_are_the_named_tag_state_fields(tmp_path):
     state = read_event_file(FileState(writer._file_name))
     loss = state.tags["loss"]
     expected = {
-        reader.COUNT: 4, reader.FIRST_STEP: 3, reader.LAST_STEP: 6,
-        reader.MIN_STEP: 1, reader.MAX_STEP: 6, reader.LAST_WALL: 106.0,
-        reader.LAST_VALUE: -1.0, reader.KIND: "scalars", reader.MODE: 1,
-        reader.REGRESSIONS: 1, reader.FIRST_WALL: 103.0,
-        reader.MIN_VALUE: -1.0, reader.MIN_VALUE_STEP: 6,
-        reader.MAX_VALUE: 5.0, reader.MAX_VALUE_STEP: 1,
+        fields.COUNT: 4, fields.FIRST_STEP: 3, fields.LAST_STEP: 6,
+        fields.MIN_STEP: 1, fields.MAX_STEP: 6, fields.LAST_WALL: 106.0,
+        fields.LAST_VALUE: -1.0, fields.KIND: "scalars", fields.MODE: 1,
+        fields.REGRESSIONS: 1, fields.FIRST_WALL: 103.0,
+        fields.MIN_VALUE: -1.0, fields.MIN_VALUE_STEP: 6,
+        fields.MAX_VALUE: 5.0, fields.MAX_VALUE_STEP: 1,
     }
     for position, value in expected.items():
         assert loss[position] == value, position
-    step, value, before = loss[reader.NONFINITE]
+    step, value, before = loss[fields.NONFINITE]
     assert (step, before) == (4, 2.0) and value != value
-    assert len(loss[reader.SERIES][reader.POINTS]) == 12
+    assert len(loss[fields.SERIES][fields.POINTS]) == 12

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from log_helpers import writers
 
-from spyder_tblogs.logs.reader import tensor_scalar
+from spyder_tblogs.logs.event_values import tensor_scalar
 
 writers.without_tensorflow()
 from tensorboard.util import tensor_util  # noqa: E402
