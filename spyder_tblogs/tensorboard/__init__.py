@@ -14,10 +14,11 @@ from spyder_tblogs.tensorboard.launch_plan import TensorFlowChoice
 from spyder_tblogs.tensorboard.manager import (
     TensorBoardManager, check_extra_args, security_warning)
 from spyder_tblogs.tensorboard.process import find_interpreter
+from spyder_tblogs.tensorboard.windows import split_args as split_extra_args
 
 __all__ = [
     "TensorBoardManager", "TensorBoardInstance", "TensorBoardError",
     "find_interpreter", "ServerState", "TensorBoardSecurityWarning",
     "check_extra_args", "security_warning", "TensorFlowChoice",
-    "TensorFlowUse",
+    "TensorFlowUse", "split_extra_args",
 ]

@@ -7,9 +7,10 @@ temporary name and moved into place with ``os.replace`` (atomic), so a
 reader never sees half a record, and the last of two concurrent writers wins;
 a PermissionError (Windows, while another process holds the file) is retried
 for a moment. A record whose content does not parse is garbage: ignored and
-removed; one that cannot be read right now is only skipped. The store lives in the user's cache directory (not a shared
-temporary directory, where another user could plant records), and a
-directory others can write is refused. A record must prove itself before it
+removed; one that cannot be read right now is only skipped. The store lives
+in the user's cache directory (not a shared temporary directory, where
+another user could plant records), and a directory others can write is
+refused. A record must prove itself before it
 is used: a regular file of bounded size, whose instance hashes to its name
 and whose log files lie in this directory (the manager then also checks the
 recorded process' command line before signalling it).

@@ -20,7 +20,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spyder_tblogs.tensorboard import ServerState, TensorBoardError
+from spyder_tblogs.tensorboard import (
+    ServerState, TensorBoardError, split_extra_args)
 from spyder_tblogs.tensorboard import process as tb_process
 from spyder_tblogs.tensorboard import registry as tb_registry
 from spyder_tblogs.tensorboard import windows as tb_windows
@@ -248,7 +249,7 @@ def test_record_replace_that_keeps_failing_is_a_clear_error(tmp_path,
             if name.endswith(".tmp")] == []
 
 
-# --- item 4: ports ------------------------------------------------------------
+# --- item 4: ports ----------------------------------------------------------
 
 def test_fixed_port_someone_listens_on_is_refused_by_the_cli(sandbox):
     logdir = sandbox / "logs"
@@ -307,7 +308,7 @@ def test_port_windows_reserves_is_a_clear_message():
     assert tb_windows.bind_problem(in_use, "127.0.0.1", 6006) == ""
 
 
-# --- smaller items ------------------------------------------------------------
+# --- smaller items ----------------------------------------------------------
 
 @given(st.lists(st.text(alphabet='ab \t\\"C:/.-=ü', max_size=12),
                 max_size=6))
@@ -318,7 +319,8 @@ def test_windows_split_reverses_what_windows_quoting_writes(args):
 
 
 def test_windows_split_keeps_backslashes_of_paths():
-    line = r'--samples_per_plugin images=5 --path_prefix C:\logs\run "D:\my runs\x\\"'
+    line = (r'--samples_per_plugin images=5 --path_prefix C:\logs\run '
+            r'"D:\my runs\x\\"')
     assert tb_windows.split_args(line, "win32") == [
         "--samples_per_plugin", "images=5", "--path_prefix",
         r"C:\logs\run", "D:\\my runs\\x\\"]
@@ -329,6 +331,9 @@ def test_windows_split_keeps_backslashes_of_paths():
     with pytest.raises(ValueError, match="No closing quotation"):
         tb_windows.split_args('--x "open', "linux")
     assert tb_windows.split_args("  ", "win32") == []
+    assert split_extra_args(r"--path_prefix C:\logs") == (
+        ["--path_prefix", r"C:\logs"] if sys.platform == "win32" else
+        ["--path_prefix", "C:logs"])
 
 
 def _subprocess_calls(path):
