@@ -199,9 +199,10 @@ class _Walk:
             child_path = prefix + entry_name
             child_name = entry_name if name == "." else name + "/" + entry_name
             try:
-                child_info = os.lstat(child_path)
-                if stat_module.S_ISLNK(child_info.st_mode):
-                    child_info = os.stat(child_path)
+                # Followed, so a link's (or a Windows junction's, which is
+                # no link to lstat) identity is its target's: a loop shows
+                # as an ancestor met again.
+                child_info = os.stat(child_path)
             except FileNotFoundError:
                 continue    # removed since it was listed, or a dangling link
             except OSError as error:
