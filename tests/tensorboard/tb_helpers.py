@@ -52,6 +52,41 @@ def gone(pid):
         return True
 
 
+def symlink_or_skip(target, link):
+    """Make the symlink ``link`` -> ``target``, or skip the test where
+    symlinks cannot be made (Windows without Developer Mode or the
+    privilege; some file systems)."""
+    import pytest
+    try:
+        os.symlink(target, link)
+    except (OSError, NotImplementedError) as error:
+        pytest.skip(f"cannot make a symlink here: {error}")
+
+
+def venv_python(env_dir):
+    """Return the interpreter of the virtual environment at ``env_dir``
+    (``Scripts\\python.exe`` on Windows, ``bin/python`` elsewhere)."""
+    if os.name == "nt":
+        return os.path.join(str(env_dir), "Scripts", "python.exe")
+    return os.path.join(str(env_dir), "bin", "python")
+
+
+def kill(pid):
+    """Kill ``pid`` at once (SIGKILL on POSIX, TerminateProcess on
+    Windows) through psutil."""
+    psutil.Process(pid).kill()
+
+
+def is_killed_exit_code(code):
+    """Tell whether ``code`` is what Popen reports for a process killed by
+    :func:`kill`: minus SIGKILL on POSIX; on Windows the code psutil's
+    TerminateProcess gives (anything but 0 and None)."""
+    if os.name == "posix":
+        import signal
+        return code == -signal.SIGKILL
+    return code not in (None, 0)
+
+
 def run_cli(*args, timeout=120):
     """Run ``python -m spyder_tblogs ARGS``; return the CompletedProcess."""
     return subprocess.run(
@@ -72,8 +107,16 @@ def tree_bytes(root):
     return found
 
 
+def portable_run_name(name):
+    """Return TensorBoard's run ``name`` with '/' between its parts (on
+    Windows TensorBoard names a nested run ``a\\b``; the index says
+    ``a/b``)."""
+    return name.replace(os.sep, "/") if os.sep != "/" else name
+
+
 def served_runs(instance, expected, timeout=30.0):
-    """Return TensorBoard's runs once they equal ``expected`` (or at timeout).
+    """Return TensorBoard's runs (separators made '/') once they equal
+    ``expected`` (or at timeout).
 
     TensorBoard loads logs in the background after it starts answering, so
     the list can be incomplete for a moment.
@@ -81,7 +124,8 @@ def served_runs(instance, expected, timeout=30.0):
     deadline = time.monotonic() + timeout
     while True:
         with _OPENER.open(instance.url + "data/runs", timeout=5) as response:
-            runs = sorted(json.loads(response.read().decode("utf-8")))
+            runs = sorted(portable_run_name(run) for run in
+                          json.loads(response.read().decode("utf-8")))
         if runs == sorted(expected) or time.monotonic() > deadline:
             return runs
         time.sleep(0.2)

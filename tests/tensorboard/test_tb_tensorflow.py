@@ -21,7 +21,7 @@ from spyder_tblogs.tensorboard import (
 from spyder_tblogs.tensorboard import process as tb_process
 from spyder_tblogs.tensorboard.launch_plan import (
     STUB_MESSAGE, plan_launch, s3_environment, url_scheme)
-from tb_helpers import leftover_processes, writers
+from tb_helpers import leftover_processes, portable_run_name, writers
 
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -96,7 +96,7 @@ def real_logs(tmp_path_factory):
 
 def served_scalars(url):
     """Runs, scalar tags and every scalar series TensorBoard serves."""
-    runs = fetch_json(url + "data/runs")
+    runs = [portable_run_name(run) for run in fetch_json(url + "data/runs")]
     tags = fetch_json(url + "data/plugin/scalars/tags")
     series = {}
     for run, run_tags in sorted(tags.items()):
