@@ -20,6 +20,10 @@ class TBLogsActions:
     Refresh = "tblogs_refresh"
     # Checkable: select the run the current console's kernel starts writing.
     FollowConsole = "tblogs_follow_console"
+    # Every scalar point of the current run, folder or root, long format.
+    ExportScalarsCsv = "tblogs_export_scalars_csv"
+    ExportScalarsParquet = "tblogs_export_scalars_parquet"
+    ShowRunsTable = "tblogs_show_runs_table"
 
 
 class TBLogsExplorerActions:
@@ -48,6 +52,7 @@ class TBLogsContextMenuSections:
 
     TensorBoard = "tblogs_tensorboard_section"
     Path = "tblogs_path_section"
+    Export = "tblogs_export_section"
     Directories = "tblogs_directories_section"
 
 

@@ -30,9 +30,13 @@ CONF_DEFAULTS = [
         "poll_interval": 2,
         # {context directory key: {"added": [...], "hidden": [...]}}
         "log_directories": {},
+        # Runs table: the scalar tags shown ([]: the ones most runs share)
+        # and the hyper-parameters hidden (new ones show).
+        "runs_table_tags": [],
+        "runs_table_hidden_hparams": [],
     }),
 ]
 
 # Changing a default: minor bump (1.0.0 -> 1.1.0). Removing or renaming an
 # option: major bump. Adding an option needs no bump.
-CONF_VERSION = "1.0.0"
+CONF_VERSION = "1.1.0"

@@ -60,6 +60,7 @@ class TensorBoardController(QObject, SpyderConfigurationAccessor):
         super().__init__(parent)
         self.instances = instances
         self._open_targets = {}        # logdir key -> where to show it
+        self._open_fragments = {}      # logdir key -> URL fragment to show
         self._confirmed_hosts = set()  # non-loopback hosts the user allowed
         # Results the worker queued before it stopped may still arrive.
         self._closed = False
@@ -140,19 +141,22 @@ class TensorBoardController(QObject, SpyderConfigurationAccessor):
         return entry is not None and entry.state in (
             InstanceState.Running, InstanceState.Starting)
 
-    def open(self, logdir: Optional[str], target=None):
+    def open(self, logdir: Optional[str], target=None, fragment=""):
         """Start or reuse TensorBoard for ``logdir`` and show it in
-        ``target`` (an :class:`OpenTarget`; the ``open_in`` option if None).
+        ``target`` (an :class:`OpenTarget`; the ``open_in`` option if None),
+        at ``fragment`` of its URL (``#scalars&regexInput=...``: a run
+        filter).
         """
         if not logdir:
             return
         logdir = os.path.abspath(logdir)
         target = target or self.get_conf("open_in")
         self._open_targets[path_key(logdir)] = target
+        self._open_fragments[path_key(logdir)] = fragment
         entry = self.instances.entry(logdir)
         self.sig_show_requested.emit()
         if entry is not None and entry.state == InstanceState.Running:
-            self._show_instance(entry.url, target)
+            self._show_instance(entry.url and entry.url + fragment, target)
             return
         if entry is not None and entry.state == InstanceState.Starting:
             return
@@ -234,7 +238,8 @@ class TensorBoardController(QObject, SpyderConfigurationAccessor):
             if instance.reused else "")
         target = self._open_targets.pop(path_key(request.logdir),
                                         self.get_conf("open_in"))
-        self._show_instance(instance.url, target)
+        fragment = self._open_fragments.pop(path_key(request.logdir), "")
+        self._show_instance(instance.url and instance.url + fragment, target)
         self.sig_changed.emit()
         self.sig_started.emit(instance)
 
@@ -248,6 +253,7 @@ class TensorBoardController(QObject, SpyderConfigurationAccessor):
         self.instances.set_state(request.logdir, InstanceState.Failed,
                                  detail=detail)
         self._open_targets.pop(path_key(request.logdir), None)
+        self._open_fragments.pop(path_key(request.logdir), None)
         self.sig_show_requested.emit()
         self.sig_changed.emit()
         self.sig_failed.emit(request.logdir, message)

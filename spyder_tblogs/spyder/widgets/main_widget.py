@@ -35,6 +35,7 @@ from spyder_tblogs.spyder.index_control import IndexController
 from spyder_tblogs.spyder.log_directories import LogDirectorySettings
 from spyder_tblogs.spyder.models import LogTreeModel, NodeKind
 from spyder_tblogs.spyder.previews import ScalarsPreview
+from spyder_tblogs.spyder.runs_control import RunsTableController
 from spyder_tblogs.spyder.tensorboard_control import TensorBoardController
 from spyder_tblogs.spyder.widgets.details_view import DetailsView
 from spyder_tblogs.spyder.widgets.empty_page import EmptyLogsPage
@@ -85,8 +86,11 @@ class TBLogsWidget(PluginMainWidget):
         self.console_label = QLabel(self)
         self.console_label.setContentsMargins(4, 2, 4, 2)
         self.console_label.hide()
+        # The tree, and the Runs tab beside it (added by its controller).
+        self.view_tabs = QTabWidget(self)
+        self.view_tabs.addTab(self.tree, _("Tree"))
         self.splitter = QSplitter(Qt.Vertical, self)
-        self.splitter.addWidget(self.tree)
+        self.splitter.addWidget(self.view_tabs)
         self.splitter.addWidget(self.details_tabs)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
@@ -108,6 +112,7 @@ class TBLogsWidget(PluginMainWidget):
         self.console_column = self.model.add_column(
             _("Console"), self.console.column_data)
         self.previews = ScalarsPreview(self.tree, self.sparklines, self)
+        self.runs_table = RunsTableController(self)
 
         self._context_timer = QTimer(self)
         self._context_timer.setSingleShot(True)
@@ -228,6 +233,7 @@ class TBLogsWidget(PluginMainWidget):
             for item in actions:
                 self.add_item_to_menu(item, menu=self.context_menu,
                                       section=section)
+        self.runs_table.add_tree_actions(self)
         self.tree.set_context_menu(self.context_menu)
         self.update_actions()
 
@@ -477,5 +483,6 @@ class TBLogsWidget(PluginMainWidget):
         # Instances first: a start waiting in the TensorBoard thread for its
         # server then ends instead of holding the thread.
         self.tensorboard.close(stop_instances)
+        self.runs_table.close()
         self.index.close()
         self.instances.close_web_view()
