@@ -19,7 +19,7 @@ from spyder_helpers import kill_processes, tensorboard_processes  # noqa: E402
 # Modules that start a real Spyder main window (one per module), in the
 # order they run, after every other test.
 MAIN_WINDOW_MODULES = ("test_console_tracker.py", "test_follow_console.py",
-                       "test_mainwindow.py")
+                       "test_mainwindow.py", "test_runs_table_mainwindow.py")
 
 
 def pytest_collection_modifyitems(config, items):
