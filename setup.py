@@ -29,6 +29,9 @@ INSTALL_REQUIRES = [
     # Where the TensorBoard instance registry lives on each platform.
     "platformdirs>=2",
     "watchdog>=2.1",
+    # The TensorBoard registry's start lock on every platform (flock on
+    # POSIX, msvcrt on Windows).
+    "filelock>=3",
     "qtpy>=2.0",
 ]
 
