@@ -139,6 +139,39 @@ def write_pytorch_style(directory):
     writer.close()
 
 
+def write_sweep(directory):
+    """A learning-rate sweep with its hparams in each run (what the Runs
+    table compares); the largest rate diverges to NaN. Written as if each
+    run had trained for about 40 minutes, an hour ago."""
+    from tensorboardX import SummaryWriter
+    from tensorboardX.summary import hparams as hparams_summaries
+
+    for number, (lr, optimizer) in enumerate(
+            ((0.3, "sgd"), (0.1, "sgd"), (0.03, "adam"), (0.01, "adam"))):
+        run = directory / f"lr_{lr:g}"
+        started = time.time() - 3600 - 600 * number
+        with SummaryWriter(str(run)) as writer:
+            loss = 2.0
+            for step in range(200):
+                wall_time = started + 12 * step
+                if lr > 0.2 and step >= 80:
+                    loss = math.nan if step > 95 else loss * 1.6
+                else:
+                    loss = 2.0 * math.exp(-step * lr / 3) + 0.1 * (
+                        1 - lr) + 0.01 * random.random()
+                writer.add_scalar("train/loss", loss, step, wall_time)
+                writer.add_scalar("val/accuracy", 1 - min(loss, 2) / 2.2,
+                                  step, wall_time)
+            # In the run itself, not add_hparams' timestamped subrun.
+            for summary in hparams_summaries(
+                    {"lr": lr, "optimizer": optimizer, "batch_size": 64},
+                    {"val/accuracy": 1 - min(loss, 2) / 2.2}):
+                writer._get_file_writer().add_summary(
+                    summary, walltime=wall_time)
+        for name in os.listdir(run):
+            os.utime(run / name, (wall_time, wall_time))
+
+
 def create_project(project):
     """Write the demo project's static part (idempotent)."""
     logs = project / "logs"
@@ -154,6 +187,7 @@ def create_project(project):
     write_run(logs / "restarted", 150, start=150, seed=3)
     write_never_flushed(logs / "never_flushed")
     write_pytorch_style(logs / "pytorch_style")
+    write_sweep(logs / "sweep")
 
 
 def write_live(logs, stop_after=None):

@@ -7,6 +7,10 @@ a fresh demo project in a temporary directory, runs the demo's live writer,
 starts Spyder in this process with a temporary configuration, waits until the
 pane lists the runs, selects the restarted run (so its diagnostics show) and
 grabs the main window.
+
+``--runs-table`` takes ``docs/runs_table.png`` instead: the Runs tab on
+the demo's learning-rate sweep, sorted by the last training loss, the
+diverged run and the best one selected and overlaid in the Scalars tab.
 """
 
 import argparse
@@ -56,7 +60,34 @@ def wait_until(app, predicate, timeout):
     return False
 
 
-def take(output):
+def show_runs_table(app, pane, logs):
+    """Bring the Runs tab on the sweep to the front, ready to picture."""
+    from qtpy.QtCore import Qt
+
+    folder = [child for child in pane.model.root_node(str(logs)).children
+              if child.name == "sweep"][0]
+    pane.select_node(folder)
+    pane.runs_table.show()
+    model = pane.runs_table.table_model
+    if not wait_until(app, lambda: model.total_rows() == 4, 60):
+        sys.exit("screenshot: the Runs table did not list the sweep")
+    headers = [model.headerData(column, Qt.Horizontal)
+               for column in range(model.columnCount())]
+    view = pane.runs_table.widget.view
+    view.horizontalHeader().setSortIndicator(
+        headers.index("train/loss last"), Qt.AscendingOrder)
+    view.resizeColumnToContents(0)
+    app.processEvents()
+    # The best run and the diverged one, overlaid below.
+    view.selectRow(0)
+    diverged = model.rows_of_runs(["sweep/lr_0.3"])[0]
+    view.selectionModel().select(
+        model.index(diverged, 0),
+        view.selectionModel().Select | view.selectionModel().Rows)
+    pane.details_tabs.setCurrentWidget(pane.sparklines)
+
+
+def take(output, runs_table=False):
     # Spyder then keeps its configuration in a temporary directory and
     # returns the window instead of entering its own event loop.
     os.environ["SPYDER_PYTEST"] = "True"
@@ -86,7 +117,8 @@ def take(output):
 
         def runs_listed():
             names = {node.run_name for node in pane.model.iter_runs()}
-            return {"baseline", "restarted", "live/lr_0.1"} <= names
+            return {"baseline", "restarted", "live/lr_0.1",
+                    "sweep/lr_0.3"} <= names
 
         if not wait_until(app, runs_listed, 120):
             sys.exit("screenshot: the pane did not list the demo runs")
@@ -94,11 +126,16 @@ def take(output):
         from qtpy.QtCore import Qt
         dock = tblogs.dockwidget
         console_dock = window.get_plugin("ipython_console").dockwidget
-        window.resizeDocks([dock], [1100], Qt.Horizontal)
+        window.resizeDocks([dock], [1300 if runs_table else 1100],
+                           Qt.Horizontal)
         window.resizeDocks([dock, console_dock], [880, 60], Qt.Vertical)
         pane.tree.expandAll()
-        restarted = pane.model.find_run(str(project / "logs"), "restarted")
-        pane.select_node(restarted)
+        if runs_table:
+            show_runs_table(app, pane, project / "logs")
+        else:
+            restarted = pane.model.find_run(str(project / "logs"),
+                                            "restarted")
+            pane.select_node(restarted)
         wait_until(app, lambda: False, 4)  # a few live refreshes
         output.parent.mkdir(parents=True, exist_ok=True)
         dock.grab().save(str(output))
@@ -113,14 +150,18 @@ def take(output):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output", type=pathlib.Path,
-                        default=REPO / "docs" / "screenshot.png")
+    parser.add_argument("--output", type=pathlib.Path, default=None)
+    parser.add_argument("--runs-table", action="store_true",
+                        help="picture the Runs tab (docs/runs_table.png)")
     args = parser.parse_args(argv)
+    if args.output is None:
+        args.output = REPO / "docs" / (
+            "runs_table.png" if args.runs_table else "screenshot.png")
     xvfb = None
     if not os.environ.get("DISPLAY"):
         xvfb, os.environ["DISPLAY"] = start_virtual_display()
     try:
-        take(args.output.resolve())
+        take(args.output.resolve(), args.runs_table)
     finally:
         if xvfb is not None:
             xvfb.terminate()

@@ -291,17 +291,17 @@ class RunsTableController(QObject, SpyderConfigurationAccessor):
 
         actions = [
             action(TBLogsActions.ShowRunsTable, _("Show in Runs table"),
-                   self._show_from_tree, "table"),
+                   self._show_from_tree, "show"),
             action(TBLogsActions.ExportScalarsCsv,
                    _("Export scalars as CSV…"),
                    lambda: self.export_scalars(self.tree_export_source(),
-                                               "csv"), "export")]
+                                               "csv"), "fileexport")]
         if self.parquet_available:
             actions.append(action(
                 TBLogsActions.ExportScalarsParquet,
                 _("Export scalars as Parquet…"),
                 lambda: self.export_scalars(self.tree_export_source(),
-                                            "parquet"), "export"))
+                                            "parquet"), "fileexport"))
         for item in actions:
             pane.add_item_to_menu(item, menu=pane.context_menu,
                                   section=TBLogsContextMenuSections.Export,

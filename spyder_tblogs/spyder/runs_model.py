@@ -24,9 +24,10 @@ from spyder_tblogs.spyder.runs_rows import (
     DIAGNOSTICS, PATH, RUN, SEVERITY, STATUS, TAG_FIELDS, ColumnKind,
     RowFilter, sorted_positions)
 
-# ``ima`` icons of the status column.
+# ``ima`` icons of the status column (a finished run without diagnostics
+# has none: the alarms stand out).
 STATUS_ICONS = {"error": "error", "warning": "warning", "info": "information",
-                "live": "run", "finished": "dialog_apply"}
+                "live": "run"}
 # Role beyond Qt's own: the run name of a row.
 RunNameRole = Qt.UserRole + 1
 
@@ -182,7 +183,7 @@ class RunsTableModel(QAbstractTableModel):
                 return format_duration(row[column.field])
             return format_value(row[column.field])
         if role == Qt.DecorationRole and kind == ColumnKind.Status:
-            return self._icons[row[SEVERITY] or row[STATUS]]
+            return self._icons.get(row[SEVERITY] or row[STATUS])
         if role == Qt.ToolTipRole:
             return _tooltip(row, column)
         if role == Qt.TextAlignmentRole and kind in _NUMERIC:

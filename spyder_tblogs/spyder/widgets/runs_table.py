@@ -18,8 +18,13 @@ from spyder.api.translations import _
 from spyder.utils.icon_manager import ima
 
 from spyder_tblogs.spyder.runs_model import RunsTableModel
-from spyder_tblogs.spyder.runs_rows import FilterError, RowFilter
+from spyder_tblogs.spyder.runs_rows import ColumnKind, FilterError, RowFilter
 
+# Initial column widths by kind, in pixels (metrics: 120, which fits
+# "train/loss last").
+COLUMN_WIDTHS = {ColumnKind.Run: 150, ColumnKind.Status: 165,
+                 ColumnKind.Duration: 95, ColumnKind.LastStep: 100,
+                 ColumnKind.Hparam: 85}
 # Typing in the filter line is coalesced over this long.
 FILTER_DELAY_MS = 150
 
@@ -55,7 +60,7 @@ class RunsTableWidget(QWidget):
         self.columns_menu = QMenu(self)
         self.columns_menu.aboutToShow.connect(self._fill_columns_menu)
         self.columns_button = self._button(
-            _("Columns…"), "columns", _("Choose the tags and "
+            _("Columns…"), "tooloptions", _("Choose the tags and "
                                         "hyper-parameters shown"))
         self.columns_button.setMenu(self.columns_menu)
         self.columns_button.setPopupMode(QToolButton.InstantPopup)
@@ -72,7 +77,7 @@ class RunsTableWidget(QWidget):
         self.export_parquet_action = self.export_menu.addAction(
             _("Export scalars as Parquet…"),
             lambda: self.sig_export_scalars_requested.emit("parquet"))
-        self.export_button = self._button(_("Export"), "export",
+        self.export_button = self._button(_("Export"), "fileexport",
                                           _("Export the table or scalars"))
         self.export_button.setMenu(self.export_menu)
         self.export_button.setPopupMode(QToolButton.InstantPopup)
@@ -147,9 +152,9 @@ class RunsTableWidget(QWidget):
 
     def _on_reset(self):
         header = self.view.horizontalHeader()
-        header.resizeSection(0, 180)
-        for column in range(1, self.model.columnCount()):
-            header.resizeSection(column, 95)
+        for column, spec in enumerate(self.model.table.columns
+                                      if self.model.table else ()):
+            header.resizeSection(column, COLUMN_WIDTHS.get(spec.kind, 120))
         self._update_count()
 
     def _update_count(self):
