@@ -69,8 +69,8 @@ def test_runs_table_in_spyder_shows_the_nan_alarm(qtbot, main_window,
     row = names.index(NAN_RUN)
     status = model.index(row, 1)
     assert "warning" in model.data(status)
-    assert "'loss' became NaN at step 2" in model.data(status,
-                                                        Qt.ToolTipRole)
+    assert "'loss' became NaN at step 2" in model.data(
+        status, Qt.ToolTipRole)
     assert model.data(status, Qt.DecorationRole) is not None
     headers = [model.headerData(column, Qt.Horizontal)
                for column in range(model.columnCount())]

@@ -60,8 +60,8 @@ class RunsTableWidget(QWidget):
         self.columns_menu = QMenu(self)
         self.columns_menu.aboutToShow.connect(self._fill_columns_menu)
         self.columns_button = self._button(
-            _("Columns…"), "tooloptions", _("Choose the tags and "
-                                        "hyper-parameters shown"))
+            _("Columns…"), "tooloptions",
+            _("Choose the tags and hyper-parameters shown"))
         self.columns_button.setMenu(self.columns_menu)
         self.columns_button.setPopupMode(QToolButton.InstantPopup)
         self.open_button = self._button(
