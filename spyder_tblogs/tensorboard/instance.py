@@ -213,3 +213,9 @@ def _typed(value, types):
     if isinstance(value, bool) or not isinstance(value, types):
         raise TypeError(f"unexpected {type(value).__name__}: {value!r}")
     return value
+
+
+def same_process(first, second):
+    """Tell whether two instance snapshots describe the same process."""
+    return first.pid == second.pid and \
+        abs(first.create_time - second.create_time) < 0.01

@@ -87,6 +87,12 @@ def check_fixed_port(launch, port):
         raise TensorBoardError(problem, launch.command(port))
 
 
+def stopped_while_starting(logdir, command):
+    """The error of a start whose server was stopped before it answered."""
+    return TensorBoardError(
+        f"TensorBoard for {logdir} was stopped while starting", command)
+
+
 class PortTaken(Exception):
     """TensorBoard exited because its port was taken (``error`` says so)."""
 

@@ -32,6 +32,7 @@ from spyder_tblogs.tensorboard.arguments import (  # noqa: F401
     check_extra_args, security_warning)
 from spyder_tblogs.tensorboard.instance import (
     ServerState, TensorBoardError, TensorBoardInstance)
+from spyder_tblogs.tensorboard.instance import same_process as _same
 # POLL_INTERVAL: bench/bench_tensorboard.py reads it from this module.
 from spyder_tblogs.tensorboard.launch import (  # noqa: F401
     POLL_INTERVAL, PROBE_TIMEOUT)
@@ -241,7 +242,7 @@ class TensorBoardManager:
                 with self._lock:
                     if self._started.get(key, (None,))[0] is not instance:
                         # Stopped just as it came up.
-                        raise self._stopped_while_starting(logdir, command)
+                        raise _launch.stopped_while_starting(logdir, command)
                     self.registry.write(key, instance, ServerState.RUNNING)
                     self._watched[key] = (instance, popen)
         except BaseException as error:
@@ -255,14 +256,9 @@ class TensorBoardManager:
                     self._forget(key, popen.pid)
                 self._kill_launch(key, popen)
             if stopped and isinstance(error, TensorBoardError):
-                raise self._stopped_while_starting(logdir, command) from None
+                raise _launch.stopped_while_starting(logdir, command) from None
             raise
         return dataclasses.replace(instance)
-
-    @staticmethod
-    def _stopped_while_starting(logdir, command):
-        return TensorBoardError(
-            f"TensorBoard for {logdir} was stopped while starting", command)
 
     def _check_listening(self, key, instance, popen):
         """Record where ``instance`` listens; stop it if that leaves loopback
@@ -498,9 +494,3 @@ class TensorBoardManager:
             entry = table.get(key)
             if entry is not None and entry[0].pid == pid:
                 del table[key]
-
-
-def _same(first, second):
-    """Tell whether two instance snapshots describe the same process."""
-    return first.pid == second.pid and \
-        abs(first.create_time - second.create_time) < 0.01

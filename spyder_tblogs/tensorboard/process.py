@@ -197,11 +197,6 @@ def port_problem(host, port):
     return ""
 
 
-def port_is_free(host, port):
-    """Tell whether ``port`` can be bound on ``host`` right now."""
-    return not port_problem(host, port)
-
-
 def probe_host(host):
     """Return the address to probe for a server bound to ``host``."""
     if host in ("0.0.0.0", ""):
