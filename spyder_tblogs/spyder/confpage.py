@@ -11,6 +11,7 @@ from spyder.api.translations import _
 from spyder_tblogs.spyder.api import InterpreterMode, OpenTarget
 from spyder_tblogs.spyder.config import DEFAULT_HOST
 from spyder_tblogs.spyder.widgets.instances import host_security_warning
+from spyder_tblogs.tensorboard import TensorFlowChoice
 
 
 def extra_args_problem(text: str) -> str:
@@ -91,8 +92,19 @@ class TBLogsConfigPage(PluginConfigPage):
         reload_interval = self.create_spinbox(
             _("Reload logs every"), _("seconds"), "reload_interval",
             min_=1, max_=3600, step=1)
+        load_tensorflow = self.create_combobox(
+            _("Load TensorFlow in TensorBoard:"),
+            ((_("Never (fastest)"), TensorFlowChoice.NEVER.value),
+             (_("When installed"), TensorFlowChoice.WHEN_INSTALLED.value)),
+            "load_tensorflow",
+            tip=_("TensorBoard reads event files without TensorFlow; loading "
+                  "it adds seconds and hundreds of MB at every start. "
+                  "Directories only TensorFlow can read (hdfs://) load it "
+                  "anyway. Applies to servers started from now on."))
+        self.load_tensorflow = load_tensorflow.combobox
         for widget in (self.host_edit, self.host_warning, port_auto, port,
-                       extra_args, self.extra_args_error, reload_interval):
+                       extra_args, self.extra_args_error, reload_interval,
+                       load_tensorflow):
             server_layout.addWidget(widget)
         server_group.setLayout(server_layout)
 

@@ -134,7 +134,15 @@ class StartRequest:
     port : int or None
         Fixed port, or None for an automatic one.
     extra_args : tuple of str
-        Extra command-line arguments.
+        Extra command-line arguments the user asked for (part of the
+        instance's identity).
+    default_args : tuple of str
+        Arguments the pane adds from its preferences (``--reload_interval``):
+        never part of the identity, so any live server for the directory is
+        reused, a CLI-started one too.
+    tensorflow : str
+        A ``TensorFlowChoice`` value: whether TensorBoard may load
+        TensorFlow when it is launched.
     """
 
     logdir: str
@@ -143,3 +151,5 @@ class StartRequest:
     host: str = DEFAULT_HOST
     port: Optional[int] = None
     extra_args: tuple = ()
+    default_args: tuple = ()
+    tensorflow: str = "never"

@@ -10,7 +10,6 @@ to date with what the worker reports.
 
 from __future__ import annotations
 
-import os
 import shlex
 import sys
 from typing import Optional
@@ -24,7 +23,7 @@ from spyder.api.translations import _
 
 from spyder_tblogs.spyder.api import InterpreterMode, OpenTarget
 from spyder_tblogs.spyder.config import CONF_SECTION, DEFAULT_HOST
-from spyder_tblogs.spyder.paths import path_key
+from spyder_tblogs.spyder.paths import absolute_logdir, path_key
 from spyder_tblogs.spyder.snapshots import StartRequest
 from spyder_tblogs.spyder.widgets.instances import (
     InstanceState, host_security_warning)
@@ -70,6 +69,7 @@ class TensorBoardController(QObject, SpyderConfigurationAccessor):
         self.worker.sig_stopped.connect(self._on_stopped)
         self.worker.sig_exited.connect(self._on_exited)
         self.worker.sig_instances.connect(self._on_instances)
+        self.worker.sig_error.connect(self._on_error)
         self.thread = WorkerThread(self.worker, "tblogs-tensorboard")
         self.instances.sig_stop_requested.connect(self.stop)
         self.instances.sig_open_in_browser_requested.connect(
@@ -126,13 +126,15 @@ class TensorBoardController(QObject, SpyderConfigurationAccessor):
             raise ValueError(
                 _("Extra arguments in Preferences cannot be read: {}").format(
                     error)) from None
+        # A preference, not a user's explicit flag: it must not keep the
+        # pane from reusing a server the CLI started for the directory.
         reload_interval = self.get_conf("reload_interval")
-        if reload_interval and not any(
-                arg.startswith("--reload_interval") for arg in extra):
-            extra += ["--reload_interval", str(int(reload_interval))]
-        return StartRequest(logdir=os.path.abspath(logdir), python=python,
+        defaults = ("--reload_interval", str(int(reload_interval))) \
+            if reload_interval else ()
+        return StartRequest(logdir=absolute_logdir(logdir), python=python,
                             candidates=candidates, host=host, port=port,
-                            extra_args=tuple(extra))
+                            extra_args=tuple(extra), default_args=defaults,
+                            tensorflow=self.get_conf("load_tensorflow"))
 
     # ---- Actions
     def is_serving(self, logdir: Optional[str]) -> bool:
@@ -149,7 +151,8 @@ class TensorBoardController(QObject, SpyderConfigurationAccessor):
         """
         if not logdir:
             return
-        logdir = os.path.abspath(logdir)
+        logdir = absolute_logdir(logdir)
+        self.instances.clear_error()
         target = target or self.get_conf("open_in")
         self._open_targets[path_key(logdir)] = target
         self._open_fragments[path_key(logdir)] = fragment
@@ -177,6 +180,7 @@ class TensorBoardController(QObject, SpyderConfigurationAccessor):
         """Stop the TensorBoard serving ``logdir``."""
         if not logdir:
             return
+        self.instances.clear_error()
         entry = self.instances.entry(logdir)
         target = logdir
         if entry is not None:
@@ -285,10 +289,27 @@ class TensorBoardController(QObject, SpyderConfigurationAccessor):
         self.instances.hide_url(entry.url)
         self.sig_changed.emit()
 
+    @Slot(str, str)
+    def _on_error(self, logdir, message):
+        """Listing, polling or stopping failed: say so above the list, the
+        way a failed start says it in its row."""
+        if self._closed:
+            return
+        entry = self.instances.entry(logdir) if logdir else None
+        if entry is not None and entry.state == InstanceState.Stopping:
+            # Still serving as far as anyone knows; the next list says.
+            self.instances.set_state(entry.logdir, InstanceState.Running)
+        if self.instances.show_error(message, from_list=not logdir):
+            # Once per new message: a poll failing every two seconds must
+            # not keep pulling the tab to the front.
+            self.sig_show_requested.emit()
+        self.sig_changed.emit()
+
     @Slot(object)
     def _on_instances(self, instances):
         if self._closed:
             return
+        self.instances.clear_error(only_from_list=True)
         live_pids = set()
         for instance in instances:
             live_pids.add(instance.pid)

@@ -21,7 +21,7 @@ from qtpy.QtWidgets import QApplication, QToolButton
 from spyder_helpers import kill_processes
 from logwriters import write_run
 from spyder_tblogs.spyder.models import NodeKind
-from spyder_tblogs.spyder.widgets.instances import InstanceState
+from spyder_tblogs.spyder.widgets.instances import Column, InstanceState
 
 # QtWebEngine cannot create an OpenGL context on the offscreen platform and
 # aborts the whole process; Qt Quick's software backend avoids OpenGL. It is
@@ -118,7 +118,7 @@ def process_tree(pid):
 
 def row_button(pane, entry, tooltip):
     """The tool button of an instance row with this tooltip."""
-    container = pane.instances.list.itemWidget(entry.item, 3)
+    container = pane.instances.list.itemWidget(entry.item, Column.Buttons)
     buttons = [button for button in container.findChildren(QToolButton)
                if button.toolTip() == tooltip]
     assert len(buttons) == 1
@@ -138,8 +138,8 @@ def test_open_run_lists_running_instance_and_row_button_stops_it(
     entry = pane.instances.entry(node.path)
     assert entry.state == InstanceState.Running
     assert entry.url == instance.url and entry.pid == instance.pid
-    assert entry.item.text(1) == "running"
-    assert entry.item.text(2) == instance.url
+    assert entry.item.text(Column.State) == "running"
+    assert entry.item.text(Column.URL) == instance.url
     assert pane.details_tabs.currentWidget() is pane.instances
     assert pane.instances.list.isVisible()
     with urllib.request.urlopen(instance.url, timeout=30) as response:

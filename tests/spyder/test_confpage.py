@@ -25,6 +25,7 @@ from test_actions import (  # noqa: F401
     fast_tensorboard, project, tensorflow_hiding_path)
 from spyder_tblogs.logs import find_log_roots
 from spyder_tblogs.spyder.api import InterpreterMode, OpenTarget
+from spyder_tblogs.tensorboard import TensorFlowChoice, TensorFlowUse
 
 WAIT_MS = 15000
 START_MS = 90000
@@ -127,6 +128,8 @@ def test_page_loads_the_defaults(page, plugin):
             plugin.get_conf(option)
     assert option_widget(page, "open_in").currentData() == \
         plugin.get_conf("open_in")
+    assert option_widget(page, "load_tensorflow").currentData() == \
+        plugin.get_conf("load_tensorflow") == "never"
     # Fixed port and interpreter path are greyed out until chosen.
     assert not option_widget(page, "port").isEnabled()
     assert not option_widget(page, "interpreter_path").isEnabled()
@@ -151,6 +154,7 @@ def test_server_options_reach_a_real_tensorboard(qtbot, page, plugin,
     option_widget(page, "reload_interval").setValue(9)
     choose(page, "open_in", OpenTarget.Browser)
     choose(page, "interpreter_mode", InterpreterMode.Spyder)
+    choose(page, "load_tensorflow", TensorFlowChoice.WHEN_INSTALLED.value)
     assert page.is_modified
     page.apply_changes()
     assert not page.is_modified
@@ -170,8 +174,14 @@ def test_server_options_reach_a_real_tensorboard(qtbot, page, plugin,
     assert instance.port == port
     assert instance.python == os.path.realpath(sys.executable) or \
         os.path.samefile(instance.python, sys.executable)
-    assert instance.extra_args == ("--samples_per_plugin", "images=7",
-                                   "--reload_interval", "9")
+    # The user's arguments identify the server; the reload interval is a
+    # default that reaches the command line without splitting servers.
+    assert instance.extra_args == ("--samples_per_plugin", "images=7")
+    assert instance.default_args == ("--reload_interval", "9")
+    command = " ".join(psutil.Process(instance.pid).cmdline())
+    assert "--reload_interval 9" in command
+    # TensorFlow allowed, and hidden from this test's TensorBoard.
+    assert instance.tensorflow is TensorFlowUse.NOT_INSTALLED
     assert opened == [instance.url]
     with urllib.request.urlopen(instance.url, timeout=30) as response:
         assert response.status == 200

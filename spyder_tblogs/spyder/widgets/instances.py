@@ -7,8 +7,8 @@ from typing import Optional
 
 from qtpy.QtCore import Qt, QUrl, Signal
 from qtpy.QtWidgets import (
-    QHBoxLayout, QLabel, QPlainTextEdit, QSplitter, QToolButton, QTreeWidget,
-    QTreeWidgetItem, QVBoxLayout, QWidget,
+    QHBoxLayout, QHeaderView, QLabel, QPlainTextEdit, QSplitter, QToolButton,
+    QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
 from spyder.api.config.mixins import SpyderConfigurationAccessor
@@ -18,7 +18,7 @@ from spyder.utils.palette import SpyderPalette
 
 from spyder_tblogs.spyder.config import CONF_SECTION, DEFAULT_HOST
 from spyder_tblogs.spyder.paths import path_key
-from spyder_tblogs.tensorboard import security_warning
+from spyder_tblogs.tensorboard import TensorFlowUse, security_warning
 
 
 class InstanceState:
@@ -29,6 +29,33 @@ class InstanceState:
     Failed = "failed"
     Exited = "exited"
     Stopping = "stopping"
+
+
+class Column:
+    """Column numbers of the instances list."""
+
+    LogDir = 0
+    State = 1
+    TensorFlow = 2
+    URL = 3
+    Buttons = 4
+
+
+# How each server runs, in the words of the TensorFlow column.
+TENSORFLOW_TEXT = {
+    TensorFlowUse.SKIPPED: _("no (fast)"),
+    TensorFlowUse.LOADED: _("loaded"),
+    TensorFlowUse.NOT_INSTALLED: _("not installed"),
+    TensorFlowUse.UNKNOWN: "?",
+}
+TENSORFLOW_TIP = {
+    TensorFlowUse.SKIPPED: _("Started without TensorFlow (TensorBoard's "
+                             "TF-free mode: same data, faster, lighter)"),
+    TensorFlowUse.LOADED: _("TensorBoard loaded TensorFlow"),
+    TensorFlowUse.NOT_INSTALLED: _("TensorFlow was allowed but is not "
+                                   "installed in TensorBoard's interpreter"),
+    TensorFlowUse.UNKNOWN: _("Started by a version that did not record it"),
+}
 
 
 @dataclass
@@ -84,7 +111,8 @@ class InstancesPanel(QWidget, SpyderConfigurationAccessor):
     sig_show_requested = Signal(str)
     """Show the instance serving this logdir in the pane."""
 
-    COLUMNS = (_("Log directory"), _("State"), _("URL"), "")
+    COLUMNS = (_("Log directory"), _("State"), _("TensorFlow"), _("URL"),
+               "")
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -99,6 +127,14 @@ class InstancesPanel(QWidget, SpyderConfigurationAccessor):
         self.list.setHeaderLabels(self.COLUMNS)
         self.list.setRootIsDecorated(False)
         self.list.setUniformRowHeights(True)
+        # Paths and URLs differ at their ends: keep both ends visible.
+        self.list.setTextElideMode(Qt.ElideMiddle)
+        header = self.list.header()
+        header.setStretchLastSection(False)
+        for column in range(len(self.COLUMNS)):
+            header.setSectionResizeMode(column, QHeaderView.ResizeToContents)
+        # The directory takes the room the others leave (elided if short).
+        header.setSectionResizeMode(Column.LogDir, QHeaderView.Stretch)
         self.list.itemDoubleClicked.connect(self._on_double_click)
         self.list.currentItemChanged.connect(self._show_current_detail)
 
@@ -109,6 +145,17 @@ class InstancesPanel(QWidget, SpyderConfigurationAccessor):
         self.host_warning.setStyleSheet(
             f"color: {SpyderPalette.COLOR_ERROR_1};")
         self.host_warning.hide()
+
+        # Listing or stopping failed (the registry, a process): shown until
+        # a list succeeds (listing errors) or the user starts or stops one.
+        self.error_label = QLabel(self)
+        self.error_label.setWordWrap(True)
+        self.error_label.setTextFormat(Qt.PlainText)
+        self.error_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.error_label.setStyleSheet(
+            f"color: {SpyderPalette.COLOR_ERROR_1};")
+        self.error_label.hide()
+        self._error_from_list = False
 
         # Plain text: stderr tails contain '<' and '&'.
         self.detail_view = QPlainTextEdit(self)
@@ -131,6 +178,7 @@ class InstancesPanel(QWidget, SpyderConfigurationAccessor):
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
         top_layout.addWidget(self.host_warning)
+        top_layout.addWidget(self.error_label)
         top_layout.addWidget(self.empty_label)
         top_layout.addWidget(self.list)
         top_layout.addWidget(self.detail_view)
@@ -178,10 +226,10 @@ class InstancesPanel(QWidget, SpyderConfigurationAccessor):
             entry.host = getattr(instance, "host", entry.host) or entry.host
         entry.detail = detail
         item = entry.item
-        item.setText(0, entry.logdir)
+        item.setText(Column.LogDir, entry.logdir)
         warning = host_security_warning(entry.host)
-        item.setToolTip(0, entry.logdir + ("\n\n" + warning if warning
-                                           else ""))
+        item.setToolTip(Column.LogDir, entry.logdir + (
+            "\n\n" + warning if warning else ""))
         state_text = {
             InstanceState.Starting: _("starting…"),
             InstanceState.Running: _("running"),
@@ -189,16 +237,19 @@ class InstancesPanel(QWidget, SpyderConfigurationAccessor):
             InstanceState.Exited: _("exited"),
             InstanceState.Stopping: _("stopping…"),
         }.get(state, state)
-        item.setText(1, state_text)
-        item.setToolTip(1, detail or state_text)
+        item.setText(Column.State, state_text)
+        item.setToolTip(Column.State, detail or state_text)
         if state in (InstanceState.Failed, InstanceState.Exited):
-            item.setIcon(1, ima.icon("error"))
+            item.setIcon(Column.State, ima.icon("error"))
         else:
-            item.setIcon(1, ima.icon("information") if state ==
+            item.setIcon(Column.State, ima.icon("information") if state ==
                          InstanceState.Starting else ima.icon("run"))
-        item.setText(2, entry.url)
-        item.setToolTip(2, entry.url)
-        self.list.resizeColumnToContents(1)
+        self._show_tensorflow(entry)
+        item.setText(Column.URL, entry.url)
+        listening = getattr(entry.instance, "listening", ())
+        item.setToolTip(Column.URL, entry.url + (
+            "\n" + _("Listening on {}").format(", ".join(listening))
+            if listening else ""))
         if state in (InstanceState.Failed, InstanceState.Exited):
             # Make the failure visible, not only a tooltip away.
             self.list.setCurrentItem(item)
@@ -219,6 +270,31 @@ class InstancesPanel(QWidget, SpyderConfigurationAccessor):
         self._show_current_detail()
         self._update_host_warning()
         self._update_empty()
+
+    def show_error(self, message: str, from_list: bool) -> bool:
+        """Show ``message`` above the list; whether it is new there.
+
+        ``from_list``: listing or polling failed, so the next successful
+        list clears it.
+        """
+        changed = self.error_label.isHidden() or \
+            self.error_label.text() != message
+        self._error_from_list = from_list
+        self.error_label.setText(message)
+        self.error_label.show()
+        return changed
+
+    def clear_error(self, only_from_list=False):
+        """Hide the error: the user acts again, or (``only_from_list``) a
+        list succeeded, so a listing error no longer holds."""
+        if self._error_from_list or not only_from_list:
+            self._error_from_list = False
+            self.error_label.clear()
+            self.error_label.hide()
+
+    def error_text(self) -> str:
+        """The error shown above the list ('' if none)."""
+        return "" if self.error_label.isHidden() else self.error_label.text()
 
     def detail_text(self) -> str:
         """Message shown below the list for the current row ('' if none)."""
@@ -286,12 +362,22 @@ class InstancesPanel(QWidget, SpyderConfigurationAccessor):
             button.clicked.connect(handler)
             layout.addWidget(button)
         layout.addStretch()
-        self.list.setItemWidget(entry.item, 3, container)
+        self.list.setItemWidget(entry.item, Column.Buttons, container)
 
     def _on_double_click(self, item, column):
         for entry in self.entries.values():
             if entry.item is item and entry.state == InstanceState.Running:
                 self.sig_show_requested.emit(entry.logdir)
+
+    def _show_tensorflow(self, entry):
+        use = getattr(entry.instance, "tensorflow", None)
+        item = entry.item
+        if use is None:     # not started yet, or failed
+            item.setText(Column.TensorFlow, "")
+            item.setToolTip(Column.TensorFlow, "")
+            return
+        item.setText(Column.TensorFlow, TENSORFLOW_TEXT.get(use, "?"))
+        item.setToolTip(Column.TensorFlow, TENSORFLOW_TIP.get(use, ""))
 
     def _configured_host(self) -> str:
         return str(self.get_conf("host") or DEFAULT_HOST)

@@ -18,6 +18,14 @@ logger = logging.getLogger(__name__)
 MANAGER_ERRORS = (TensorBoardError, OSError)
 
 
+def error_message(error) -> str:
+    """What the pane tells the user about one of :data:`MANAGER_ERRORS`:
+    the manager's own sentence, or the OS error named (no traceback)."""
+    if isinstance(error, TensorBoardError):
+        return error.message
+    return f"{type(error).__name__}: {error}"
+
+
 class TensorBoardWorker(QObject):
     """Start, stop and watch TensorBoard instances in a worker thread."""
 
@@ -36,6 +44,10 @@ class TensorBoardWorker(QObject):
     sig_instances = Signal(object)
     """List of live instances known to the registry."""
 
+    sig_error = Signal(str, str)
+    """``(logdir, message)``: stopping (``logdir`` of the target), listing or
+    polling (``logdir`` empty) failed; the message is for the user."""
+
     sig_teardown_requested = Signal(object)
 
     _sig_start = Signal(object)
@@ -50,6 +62,7 @@ class TensorBoardWorker(QObject):
             "SPYDER_TBLOGS_REGISTRY") or None
         self._manager = None
         self._poll_timer = None
+        self._registry_mtime = None
         self._sig_start.connect(self._start)
         self._sig_stop.connect(self._stop)
         self._sig_list.connect(self._list)
@@ -118,15 +131,16 @@ class TensorBoardWorker(QObject):
                     return
             instance = self.manager.start(
                 request.logdir, python=python, port=request.port,
-                host=request.host, extra_args=tuple(request.extra_args))
+                host=request.host, extra_args=tuple(request.extra_args),
+                default_args=tuple(request.default_args),
+                tensorflow=request.tensorflow)
         except TensorBoardError as error:
             self.sig_failed.emit(request, error.message,
                                  error.stderr_tail or "")
             return
         except OSError as error:
             logger.exception("Starting TensorBoard failed")
-            self.sig_failed.emit(request, f"{type(error).__name__}: {error}",
-                                 "")
+            self.sig_failed.emit(request, error_message(error), "")
             return
         self.sig_started.emit(request, instance)
         self._list()
@@ -137,27 +151,52 @@ class TensorBoardWorker(QObject):
             target, "logdir", str(target))
         try:
             pids = self.manager.stop(target)
-        except MANAGER_ERRORS:
-            logger.exception("Stopping TensorBoard failed")
-            pids = []
-        self.sig_stopped.emit(logdir, pids)
+        except MANAGER_ERRORS as error:
+            logger.info("Stopping TensorBoard failed", exc_info=True)
+            self.sig_error.emit(logdir, error_message(error))
+        else:
+            self.sig_stopped.emit(logdir, pids)
         self._list()
+
+    def _registry_stamp(self):
+        """The registry directory's mtime, which adding, replacing or
+        removing a record changes (one stat; None if it cannot be read)."""
+        try:
+            return os.stat(self.manager.registry.directory).st_mtime_ns
+        except OSError:
+            return None     # listing says what is wrong
+
+    def _registry_changed(self) -> bool:
+        """Whether records changed since the last list."""
+        return self._registry_stamp() != self._registry_mtime
 
     @Slot()
     def _list(self):
         try:
-            self.sig_instances.emit(list(self.manager.list()))
-        except MANAGER_ERRORS:
-            logger.exception("Listing TensorBoard instances failed")
+            # Before listing, so a record written meanwhile is seen next
+            # poll (pruning dead records costs one more list at most).
+            stamp = self._registry_stamp()
+            instances = list(self.manager.list())
+        except MANAGER_ERRORS as error:
+            logger.info("Listing TensorBoard instances failed", exc_info=True)
+            self.sig_error.emit("", error_message(error))
+            return
+        self._registry_mtime = stamp
+        self.sig_instances.emit(instances)
 
     @Slot()
     def _poll(self):
         if self._manager is None:
             return
+        if self._registry_changed():
+            # A server started or stopped elsewhere (the CLI, another
+            # Spyder): the pane lists what the registry holds.
+            self._list()
         try:
             exited = self._manager.poll_exited()
-        except MANAGER_ERRORS:
-            logger.exception("Polling TensorBoard instances failed")
+        except MANAGER_ERRORS as error:
+            logger.info("Polling TensorBoard instances failed", exc_info=True)
+            self.sig_error.emit("", error_message(error))
             return
         for instance, code, tail in exited:
             self.sig_exited.emit(instance, code, tail or "")
