@@ -53,7 +53,11 @@ TEST_REQUIRES = [
     "pytest-timeout>=2",
     # Real writers for the tests: TensorFlow's tf.summary and Keras' callback,
     # and PyTorch-style logs through tensorboardX.
-    "tensorflow-cpu>=2.15",
+    # No tensorflow-cpu wheel for macOS: TensorFlow itself there (none for
+    # Intel Macs on Python 3.13; scripts/check_wheels.py checks each platform).
+    "tensorflow-cpu>=2.15; sys_platform != 'darwin'",
+    "tensorflow>=2.15; sys_platform == 'darwin' and "
+    "(platform_machine == 'arm64' or python_version < '3.13')",
     "tensorboardX>=2.6",
     # Property-based fuzzing of the reader (tests/logs/test_logs_fuzz.py).
     "hypothesis>=6",
