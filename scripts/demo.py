@@ -9,14 +9,20 @@ virtual environment first) does three things:
    a ``train.py`` to run in Spyder's console;
 2. starts a writer process that keeps appending to ``logs/live/...`` (a new
    run begins every minute), as a training job would;
-3. starts Spyder on that project with its own configuration directory (your
-   own Spyder settings are left alone) and stops the writer when Spyder exits.
+3. starts Spyder on that project with the TensorBoard Logs pane in front
+   and no welcome tour, with its own configuration in your cache directory
+   (your own Spyder settings and the project are left alone), and stops the
+   writer when Spyder exits.
+
+The demo's own processes (the writers, Spyder's log) are kept quiet;
+Spyder's console keeps your environment as it is.
 
 ``--no-spyder`` only writes the project and runs the live writer (used by the
 screenshot script and handy for watching the pane of an already open Spyder).
 """
 
 import argparse
+import logging
 import math
 import os
 import pathlib
@@ -28,6 +34,21 @@ import time
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 DEFAULT_PROJECT = REPO / "demo-project"
+
+# TensorFlow's C++ and absl start-up lines, which the demo's writers (they
+# write through tensorboard, which imports TensorFlow when installed) would
+# print. Only for the demo's own processes: the console is the user's.
+QUIET_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0",
+             "GRPC_VERBOSITY": "ERROR", "GLOG_minloglevel": "3"}
+
+
+def demo_config_dir():
+    """Spyder configuration of the demo: in the user's cache directory, so
+    that it never shows in the project (nor in the user's own settings)."""
+    from platformdirs import user_cache_dir
+
+    return pathlib.Path(user_cache_dir("spyder-tblogs")) / "demo-config"
+
 
 TRAIN_SCRIPT = '''\
 """Run me in Spyder's console (F5), then watch the TensorBoard Logs pane.
@@ -222,6 +243,77 @@ def write_live(logs, stop_after=None):
         writer.close()
 
 
+def check_window(plugin, report_path):
+    """Write what a user sees first to ``report_path`` (JSON, with a
+    picture of the window beside it), then close Spyder: the demo's test."""
+    import json
+
+    from qtpy.QtWidgets import QApplication, QDialog
+
+    window = plugin.main
+    pane = plugin.get_widget()
+    dialogs = [widget.windowTitle() or type(widget).__name__
+               for widget in QApplication.topLevelWidgets()
+               if isinstance(widget, QDialog) and widget.isVisible()]
+    tabbed_with = [dock.windowTitle()
+                   for dock in window.tabifiedDockWidgets(plugin.dockwidget)]
+    report = {
+        "pane_visible": pane.isVisible()
+        and not pane.visibleRegion().isEmpty(),
+        "dialogs": dialogs,
+        "tabbed_with": tabbed_with,
+        "conf_dir": os.environ.get("SPYDER_CONFDIR"),
+        # What Spyder's consoles inherit.
+        "quiet_env": sorted(name for name in QUIET_ENV if name in os.environ),
+    }
+    window.grab().save(str(pathlib.Path(report_path).with_suffix(".png")))
+    pathlib.Path(report_path).write_text(json.dumps(report), "utf-8")
+    window.close()   # stops the pane's servers and the console's kernel
+    # Qt's teardown without a display aborts; everything is closed.
+    sys.stdout.flush()
+    os._exit(0)
+
+
+def run_spyder(conf_dir, project, check=None):
+    """Spyder in this process, showing the pane first and no tour dialog.
+
+    Spyder has no command-line option for either: its configuration (the
+    demo's own) says no tour, and the pane raises itself once the main
+    window's setup, which picks the visible tabs, is finished.
+    """
+    os.environ["SPYDER_CONFDIR"] = str(conf_dir)
+    sys.argv = [sys.argv[0], "--new-instance", "--conf-dir", str(conf_dir),
+                "--project", str(project), str(project / "train.py")]
+    from qtpy.QtCore import QTimer
+    from spyder.api.plugin_registration.registry import PLUGIN_REGISTRY
+    from spyder.app import start
+    from spyder.config.manager import CONF
+
+    CONF.set("tours", "show_tour_message", False)
+    # Past the runs at which Spyder asks for donations, and no update
+    # check: the first minute is about the pane.
+    CONF.set("main", "spyder_runs_for_appeal", 26)
+    CONF.set("update_manager", "check_updates_on_startup", False)
+
+    def raise_pane(plugin):
+        plugin.switch_to_plugin(force_focus=True)
+        plugin.dockwidget.raise_()
+
+    def on_plugin_ready(name, _omit_conf):
+        if name == "tblogs":
+            plugin = PLUGIN_REGISTRY.get_plugin(name)
+            plugin.main.sig_setup_finished.connect(
+                lambda: QTimer.singleShot(0, lambda: raise_pane(plugin)))
+            if check:
+                # Late enough for the tour's and other start-up dialogs.
+                plugin.main.sig_setup_finished.connect(
+                    lambda: QTimer.singleShot(
+                        5000, lambda: check_window(plugin, check)))
+
+    PLUGIN_REGISTRY.sig_plugin_ready.connect(on_plugin_ready)
+    return start.main()
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("project", nargs="?", default=str(DEFAULT_PROJECT),
@@ -233,14 +325,25 @@ def main(argv=None):
                         help=argparse.SUPPRESS)  # the writer process itself
     parser.add_argument("--seconds", type=float, default=None,
                         help=argparse.SUPPRESS)
+    parser.add_argument("--run-spyder", metavar="CONF_DIR", default=None,
+                        help=argparse.SUPPRESS)  # the Spyder process itself
+    parser.add_argument("--check", metavar="REPORT", default=None,
+                        help=argparse.SUPPRESS)  # tests: report, then quit
     args = parser.parse_args(argv)
     project = pathlib.Path(args.project).resolve()
 
+    if args.run_spyder:
+        return run_spyder(args.run_spyder, project, args.check)
     if args.write_live:
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         write_live(project / "logs", stop_after=args.seconds)
         return 0
 
+    user_env = dict(os.environ)
+    os.environ.update(QUIET_ENV)   # this process and its writer
+    # tensorboardX warns at every NaN the sweep's diverging run logs, on
+    # purpose.
+    logging.getLogger("tensorboardX.x2num").setLevel(logging.ERROR)
     print(f"Demo project: {project}")
     create_project(project)
     writer = subprocess.Popen([sys.executable, __file__, str(project),
@@ -251,16 +354,27 @@ def main(argv=None):
         if args.no_spyder:
             writer.wait()
             return 0
-        env = dict(os.environ)
+        # Spyder's consoles inherit its environment: the user's, unquieted.
+        env = user_env
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             # QtWebEngine (Spyder's help, TensorBoard in the pane) refuses
             # to run as root without this.
             env.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox")
-        spyder = [sys.executable, "-m", "spyder.app.start", "--new-instance",
-                  "--conf-dir", str(project / ".spyder-demo-config"),
-                  "--project", str(project)]
-        print("Starting Spyder:", " ".join(spyder))
-        return subprocess.call(spyder, env=env)
+        conf_dir = demo_config_dir()
+        conf_dir.mkdir(parents=True, exist_ok=True)
+        log = conf_dir / "spyder-output.log"
+        print(f"Starting Spyder (configuration {conf_dir}; its output goes "
+              f"to {log})")
+        with open(log, "w", encoding="utf-8") as output:
+            code = subprocess.call(
+                [sys.executable, __file__, str(project), "--run-spyder",
+                 str(conf_dir)]
+                + (["--check", args.check] if args.check else []),
+                env=env, stdout=output,
+                stderr=subprocess.STDOUT)
+        if code:
+            print(f"Spyder exited with code {code}; see {log}")
+        return code
     except KeyboardInterrupt:
         return 130
     finally:
