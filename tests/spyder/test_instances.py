@@ -206,3 +206,31 @@ def test_last_step_is_the_highest_step(qtbot, pane, tmp_path):
     # Steps of the run, of its file and of its scalar tag: 0 to 119.
     assert "0 – 119" in pane.details.toPlainText()
     assert "119 – 0" not in pane.details.toPlainText()
+
+
+def test_a_refused_stop_is_said_and_the_row_stays(qtbot, pane, logs,
+                                                  monkeypatch):
+    instance = open_root(qtbot, pane, logs)
+    manager = pane.tensorboard.worker.manager
+
+    def refuse(target, **kwargs):
+        # What signalling another user's process gives.
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(manager, "stop", refuse)
+    entry = pane.instances.entry(str(logs))
+    stop_button(pane, entry).click()
+    qtbot.waitUntil(lambda: pane.instances.error_text() != "",
+                    timeout=WAIT_MS)
+    assert pane.instances.error_text() == \
+        "PermissionError: [Errno 1] Operation not permitted"
+    qtbot.waitUntil(lambda: pane.instances.entry(str(logs)).state
+                    == InstanceState.Running, timeout=WAIT_MS)
+    assert psutil.pid_exists(instance.pid)
+
+    # Allowed again: the next stop clears the message and stops it.
+    monkeypatch.undo()
+    stop_button(pane, pane.instances.entry(str(logs))).click()
+    assert pane.instances.error_text() == ""
+    qtbot.waitUntil(lambda: pane.instances.entry(str(logs)) is None,
+                    timeout=WAIT_MS)
