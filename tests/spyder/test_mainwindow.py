@@ -163,6 +163,48 @@ def test_closing_the_project_clears_its_runs(qtbot, main_window,
     qtbot.waitUntil(lambda: origin() == "auto", timeout=WAIT_MS)
 
 
+def test_cli_server_is_listed_and_stopped_in_the_window(qtbot, main_window,
+                                                       tmp_path):
+    """A server started from a terminal shows in the pane of a running
+    Spyder, says it runs without TensorFlow, and its Stop button stops it
+    for the command line too."""
+    import json
+    import subprocess
+    import sys
+
+    from qtpy.QtWidgets import QToolButton
+
+    from spyder_tblogs.spyder.widgets.instances import Column
+
+    def cli(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "spyder_tblogs", "tensorboard", *args],
+            capture_output=True, text=True, timeout=120, check=True).stdout
+
+    logs = tmp_path / "terminal-logs"
+    write_run(str(logs / "run"), steps=4)
+    pane = plugin_of(main_window["window"], "tblogs").get_widget()
+    pid = json.loads(cli("start", "--json", str(logs)))["pid"]
+    try:
+        qtbot.waitUntil(lambda: pane.instances.entry(str(logs)) is not None,
+                        timeout=WAIT_MS)
+        entry = pane.instances.entry(str(logs))
+        assert entry.pid == pid
+        assert entry.item.text(Column.TensorFlow) == "no (fast)"
+        container = pane.instances.list.itemWidget(entry.item,
+                                                   Column.Buttons)
+        [stop] = [button for button in container.findChildren(QToolButton)
+                  if button.toolTip() == "Stop this TensorBoard"]
+        stop.click()
+        qtbot.waitUntil(lambda: pane.instances.entry(str(logs)) is None,
+                        timeout=WAIT_MS)
+        assert json.loads(cli("list", "--json")) == []
+    finally:
+        process = _process(pid)
+        if process is not None:
+            kill_processes([process])
+
+
 def test_open_in_tensorboard_then_close_spyder(qtbot, main_window,
                                                project_dir):
     from spyder.api.plugins import Plugins
