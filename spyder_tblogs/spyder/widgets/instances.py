@@ -164,8 +164,10 @@ class InstancesPanel(QWidget, SpyderConfigurationAccessor):
         self.detail_view.hide()
 
         self.empty_label = QLabel(
-            _("No TensorBoard started from this pane yet. Select a log "
-              "directory or run and use <i>Open in TensorBoard</i>."), self)
+            _("No TensorBoard is running. Select a log directory or run "
+              "and use <i>Open in TensorBoard</i>; servers started with "
+              "<tt>python -m spyder_tblogs tensorboard start</tt> show here "
+              "too."), self)
         self.empty_label.setWordWrap(True)
         self.empty_label.setAlignment(Qt.AlignCenter)
 
