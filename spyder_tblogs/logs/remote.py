@@ -19,7 +19,7 @@ from spyder_tblogs.logs.discovery import Discovery
 from spyder_tblogs.logs.filenames import is_event_file_name
 from spyder_tblogs.logs.reader import TAIL_BYTES, read_event_file
 
-__all__ = ["is_remote", "RemoteError", "RemoteLogdir", "remote_errors",
+__all__ = ["is_remote", "url_scheme", "RemoteError", "RemoteLogdir", "remote_errors",
            "remote_problem",
            "EXTRA_FOR_PROTOCOL"]
 
@@ -35,11 +35,21 @@ READ_TIMEOUT = 20
 EXTRA_FOR_PROTOCOL = {"s3": "s3", "s3a": "s3", "gs": "gcs", "gcs": "gcs"}
 
 
+def url_scheme(logdir):
+    """The lower-case scheme of a URL log root, ``None`` for a path.
+
+    One-letter schemes are Windows drive letters, not URLs.
+    """
+    head, separator, _ = str(logdir).partition("://")
+    if not separator or len(head) < 2 or not head[0].isalpha() or \
+            not all(char.isalnum() or char in "+.-" for char in head):
+        return None
+    return head.lower()
+
+
 def is_remote(logdir):
     """Whether ``logdir`` is a URL of a remote file system (not ``file://``)."""
-    scheme, separator, _ = str(logdir).partition("://")
-    return bool(separator) and scheme.isidentifier() and scheme != "file" \
-        and len(scheme) > 1     # a Windows drive letter is no scheme
+    return url_scheme(logdir) not in (None, "file")
 
 
 class RemoteError(Exception):

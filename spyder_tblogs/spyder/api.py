@@ -15,6 +15,7 @@ class TBLogsActions:
     CopyPath = "tblogs_copy_path"
     ShowInFiles = "tblogs_show_in_files"
     AddLogDirectory = "tblogs_add_log_directory"
+    AddRemoteLogDirectory = "tblogs_add_remote_log_directory"
     HideLogDirectory = "tblogs_hide_log_directory"
     ShowHiddenLogDirectories = "tblogs_show_hidden_log_directories"
     Refresh = "tblogs_refresh"

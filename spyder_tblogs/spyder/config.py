@@ -31,6 +31,8 @@ CONF_DEFAULTS = [
         "autodetect_depth": 6,
         "file_watching": True,
         "poll_interval": 2,
+        # Remote roots (s3://...): each listing is a request to the store.
+        "remote_poll_interval": 10,
         # {context directory key: {"added": [...], "hidden": [...]}}
         "log_directories": {},
         # Runs table: the scalar tags shown ([]: the ones most runs share)

@@ -1,6 +1,5 @@
 """Preferences page of the TensorBoard Logs plugin."""
 
-import shlex
 
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QGroupBox, QLabel, QVBoxLayout
@@ -11,7 +10,7 @@ from spyder.api.translations import _
 from spyder_tblogs.spyder.api import InterpreterMode, OpenTarget
 from spyder_tblogs.spyder.config import DEFAULT_HOST
 from spyder_tblogs.spyder.widgets.instances import host_security_warning
-from spyder_tblogs.tensorboard import TensorFlowChoice
+from spyder_tblogs.tensorboard import TensorFlowChoice, split_extra_args
 
 
 def extra_args_problem(text: str) -> str:
@@ -21,7 +20,7 @@ def extra_args_problem(text: str) -> str:
     flags it sets itself; saying so here beats a failed start later.
     """
     try:
-        args = shlex.split(text or "")
+        args = split_extra_args(text or "")
     except ValueError as error:
         return _("Extra arguments: {}").format(error)
     from spyder_tblogs.tensorboard import TensorBoardError, check_extra_args
@@ -140,7 +139,12 @@ class TBLogsConfigPage(PluginConfigPage):
         poll = self.create_spinbox(
             _("Check for new events every"), _("seconds"), "poll_interval",
             min_=1, max_=600, step=1)
-        for widget in (autodetect, depth, watching, poll):
+        remote_poll = self.create_spinbox(
+            _("List remote log directories (s3://, gs://…) every"),
+            _("seconds"), "remote_poll_interval", min_=2, max_=3600, step=1,
+            tip=_("Each listing is one request (or a few pages) to the "
+                  "object store; only new bytes are read"))
+        for widget in (autodetect, depth, watching, poll, remote_poll):
             discovery_layout.addWidget(widget)
         discovery_group.setLayout(discovery_layout)
 

@@ -7,8 +7,10 @@ from typing import Optional
 
 from spyder.api.translations import _
 
+from spyder_tblogs.logs.diagnostics import SEVERITIES
+
 # Diagnostic severities, least to most severe.
-SEVERITY_ORDER = {"info": 0, "warning": 1, "error": 2}
+SEVERITY_ORDER = {name: rank for rank, name in enumerate(SEVERITIES)}
 
 
 def format_size(size: Optional[int]) -> str:

@@ -65,7 +65,9 @@ class IndexController(QObject, SpyderConfigurationAccessor):
         self.worker = IndexWorker(
             poll_interval_ms=int(float(self.get_conf("poll_interval"))
                                  * 1000),
-            use_watcher=bool(self.get_conf("file_watching")))
+            use_watcher=bool(self.get_conf("file_watching")),
+            remote_poll_interval_ms=int(
+                float(self.get_conf("remote_poll_interval")) * 1000))
         self.worker.sig_roots_found.connect(self._on_roots_found)
         self.worker.sig_batch.connect(self._on_batch)
         self.worker.sig_busy.connect(self.sig_busy)

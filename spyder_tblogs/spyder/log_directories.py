@@ -6,13 +6,12 @@ Kept in the ``log_directories`` option as ``{directory key: {"added": [...],
 
 from __future__ import annotations
 
-import os
 from typing import Optional
 
 from spyder.api.config.mixins import SpyderConfigurationAccessor
 
 from spyder_tblogs.spyder.config import CONF_SECTION
-from spyder_tblogs.spyder.paths import path_key
+from spyder_tblogs.spyder.paths import absolute_logdir, path_key
 
 OPTION = "log_directories"
 
@@ -38,7 +37,7 @@ class LogDirectorySettings(SpyderConfigurationAccessor):
     # ---- Changing
     def add(self, context: Optional[str], directory: str) -> None:
         """Show ``directory`` (and stop hiding it)."""
-        directory = os.path.abspath(directory)
+        directory = absolute_logdir(directory)
         key = path_key(directory)
         added = list(self.added(context))
         if all(path_key(path) != key for path in added):

@@ -21,6 +21,7 @@ from qtpy.QtCore import QAbstractItemModel, QModelIndex, Qt
 
 from spyder.utils.icon_manager import ima
 
+from spyder_tblogs.logs.diagnostics import LIVE_SECONDS
 from spyder_tblogs.logs.info import RUN_NAME, RunInfo
 from spyder_tblogs.spyder.snapshots import RootBatch
 from spyder_tblogs.spyder.tree_display import (
@@ -31,10 +32,6 @@ from spyder_tblogs.spyder.tree_nodes import (
 
 __all__ = ["Column", "COLUMN_TITLES", "NodeKind", "NodeRole", "ExtraColumn",
            "LogTreeModel", "LIVE_SECONDS"]
-
-# A run whose newest event file changed less than this many seconds ago is
-# shown as being written now.
-LIVE_SECONDS = 60.0
 
 # Role beyond Qt's own: the node of an index.
 NodeRole = Qt.UserRole + 1

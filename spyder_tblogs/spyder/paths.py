@@ -2,7 +2,7 @@
 
 import os
 
-from spyder_tblogs.tensorboard.launch_plan import url_scheme
+from spyder_tblogs.logs.remote import url_scheme
 
 
 def absolute_logdir(logdir: str) -> str:

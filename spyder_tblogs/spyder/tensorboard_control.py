@@ -10,7 +10,6 @@ to date with what the worker reports.
 
 from __future__ import annotations
 
-import shlex
 import sys
 from typing import Optional
 
@@ -28,6 +27,7 @@ from spyder_tblogs.spyder.snapshots import StartRequest
 from spyder_tblogs.spyder.widgets.instances import (
     InstanceState, host_security_warning)
 from spyder_tblogs.spyder.workers import TensorBoardWorker, WorkerThread
+from spyder_tblogs.tensorboard import split_extra_args
 
 
 class TensorBoardController(QObject, SpyderConfigurationAccessor):
@@ -119,7 +119,7 @@ class TensorBoardController(QObject, SpyderConfigurationAccessor):
         port = None if self.get_conf("port_auto") else int(
             self.get_conf("port"))
         try:
-            extra = shlex.split(self.get_conf("extra_args") or "")
+            extra = split_extra_args(self.get_conf("extra_args") or "")
         except ValueError as error:
             # Dropping the arguments silently would start a TensorBoard the
             # user did not ask for.

@@ -21,7 +21,7 @@ import warnings
 
 from spyder_tblogs.tensorboard.instance import (
     TensorBoardError, TensorBoardSecurityWarning)
-from spyder_tblogs.tensorboard.launch_plan import url_scheme
+from spyder_tblogs.logs.remote import url_scheme
 from spyder_tblogs.tensorboard.process import (
     find_interpreter, is_loopback, normalize_interpreter)
 

@@ -17,6 +17,7 @@ import os
 import subprocess
 from typing import Dict, Optional, Tuple
 
+from spyder_tblogs.logs.remote import url_scheme
 from spyder_tblogs.tensorboard import windows as _windows
 from spyder_tblogs.tensorboard.instance import TensorBoardError, TensorFlowUse
 from spyder_tblogs.tensorboard.process import (
@@ -84,18 +85,6 @@ class LaunchPlan:
     environment: Dict[str, str]
     tensorflow: Optional[TensorFlowUse]
     reason: str = ""
-
-
-def url_scheme(logdir):
-    """Return the lower-case scheme of a URL log root, None for a path.
-
-    One-letter schemes are Windows drive letters, not URLs.
-    """
-    head, separator, _ = str(logdir).partition("://")
-    if not separator or len(head) < 2 or not head[0].isalpha() or \
-            not all(char.isalnum() or char in "+.-" for char in head):
-        return None
-    return head.lower()
 
 
 def plan_launch(logdir, python, choice):

@@ -5,15 +5,10 @@ own view of them are built once per session, in subprocesses: this test
 process never imports TensorFlow.
 """
 
-import os
 import shutil
-import sys
 
 import pytest
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from log_helpers import ODD_RUN, writers  # noqa: E402
+from log_helpers import ODD_RUN, writers
 
 
 @pytest.fixture(scope="session")

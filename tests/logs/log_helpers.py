@@ -6,11 +6,8 @@ depend on which directories were collected.
 """
 
 import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-import writers  # noqa: E402,F401  (tests/writers.py, shared by all floors)
+import writers  # noqa: F401  (tests/writers.py, on pytest's pythonpath)
 
 # A run name with non-ASCII characters and spaces.
 ODD_RUN = "résumé run ü"

@@ -12,9 +12,7 @@ import urllib.request
 
 import psutil
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-import writers  # noqa: E402,F401  (tests/writers.py, shared by all floors)
+import writers  # noqa: F401  (tests/writers.py, on pytest's pythonpath)
 
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 

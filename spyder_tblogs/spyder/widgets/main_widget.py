@@ -41,6 +41,7 @@ from spyder_tblogs.spyder.widgets.details_view import DetailsView
 from spyder_tblogs.spyder.widgets.empty_page import EmptyLogsPage
 from spyder_tblogs.spyder.widgets.instances import InstancesPanel
 from spyder_tblogs.spyder.widgets.log_tree import LogTreeView
+from spyder_tblogs.spyder.widgets.remote_url import ask_remote_url
 from spyder_tblogs.spyder.widgets.sparklines import SparklinesWidget
 
 # How often "2 min ago" and the live markers are re-evaluated.
@@ -190,6 +191,11 @@ class TBLogsWidget(PluginMainWidget):
             TBLogsActions.AddLogDirectory, _("Add log directory…"),
             self.add_log_directory, "folder_new",
             _("Show another log directory for this project"))
+        self.add_remote_action = action(
+            TBLogsActions.AddRemoteLogDirectory,
+            _("Add remote log directory (URL)…"), self.add_remote_log_directory,
+            "remote_server",
+            _("Show a log directory in object storage (s3://bucket/prefix)"))
         self.hide_directory_action = action(
             TBLogsActions.HideLogDirectory, _("Hide log directory"),
             self.hide_log_directory, "hide",
@@ -218,8 +224,8 @@ class TBLogsWidget(PluginMainWidget):
             for item in actions:
                 self.add_item_to_toolbar(item, toolbar=toolbar,
                                          section=section)
-        for item in (self.add_directory_action, self.show_hidden_action,
-                     self.refresh_action):
+        for item in (self.add_directory_action, self.add_remote_action,
+                     self.show_hidden_action, self.refresh_action):
             self.add_item_to_menu(item, menu=self.get_options_menu())
         self.context_menu = self.create_menu(TBLogsMenus.Context)
         for section, actions in (
@@ -228,8 +234,8 @@ class TBLogsWidget(PluginMainWidget):
                 (TBLogsContextMenuSections.Path,
                  (self.copy_path_action, self.show_in_files_action)),
                 (TBLogsContextMenuSections.Directories,
-                 (self.add_directory_action, self.hide_directory_action,
-                  self.refresh_action))):
+                 (self.add_directory_action, self.add_remote_action,
+                  self.hide_directory_action, self.refresh_action))):
             for item in actions:
                 self.add_item_to_menu(item, menu=self.context_menu,
                                       section=section)
@@ -305,6 +311,12 @@ class TBLogsWidget(PluginMainWidget):
                 return
         self.directories.add(self.context_directory(), directory)
         self._update_context()
+
+    def add_remote_log_directory(self, url: Optional[str] = None):
+        """Show the remote log directory ``url`` (asked for when None)."""
+        url = url or ask_remote_url(self)
+        if url:
+            self.add_log_directory(url)
 
     def hide_log_directory(self, directory: Optional[str] = None):
         """Stop showing the log root ``directory`` (default: selected)."""
@@ -457,6 +469,12 @@ class TBLogsWidget(PluginMainWidget):
     def _on_poll_interval_changed(self, value):
         if not self._closed:
             self.index.worker.request_poll_interval(int(float(value) * 1000))
+
+    @on_conf_change(option="remote_poll_interval")
+    def _on_remote_poll_interval_changed(self, value):
+        if not self._closed:
+            self.index.worker.request_remote_poll_interval(
+                int(float(value) * 1000))
 
     @on_conf_change(option="file_watching")
     def _on_file_watching_changed(self, value):

@@ -10,7 +10,8 @@ from qtpy.QtCore import QObject, QTimer, Signal, Slot
 
 from spyder_tblogs.logs import LogIndex, find_log_roots
 from spyder_tblogs.logs.workdir import cwd_log_roots
-from spyder_tblogs.spyder.paths import path_key
+from spyder_tblogs.logs.remote import is_remote
+from spyder_tblogs.spyder.paths import absolute_logdir, path_key
 from spyder_tblogs.spyder.snapshots import IndexContext, RootBatch, RootSpec, \
     RootsFound
 from spyder_tblogs.spyder.workers.watching import RootWatcher
@@ -48,12 +49,18 @@ class IndexWorker(QObject):
     # Queued requests from the GUI thread.
     _sig_set_context = Signal(object)
     _sig_set_poll_interval = Signal(int)
+    _sig_set_remote_poll_interval = Signal(int)
     _sig_look_for_roots = Signal()
     _sig_set_watching = Signal(bool)
 
-    def __init__(self, poll_interval_ms=2000, use_watcher=True):
+    def __init__(self, poll_interval_ms=2000, use_watcher=True,
+                 remote_poll_interval_ms=10000):
         super().__init__()
         self._poll_interval_ms = poll_interval_ms
+        # Remote roots (URLs) are listed at their own, slower pace: each
+        # listing is a request to the object store.
+        self._remote_poll_interval_ms = remote_poll_interval_ms
+        self._remote_refreshed = {}    # URL root -> time.monotonic()
         self._use_watcher = use_watcher
         self._context = None
         self._indexes = {}          # root -> LogIndex
@@ -70,6 +77,8 @@ class IndexWorker(QObject):
         self.latest_generation = 0
         self._sig_set_context.connect(self._set_context)
         self._sig_set_poll_interval.connect(self._set_poll_interval)
+        self._sig_set_remote_poll_interval.connect(
+            self._set_remote_poll_interval)
         self._sig_look_for_roots.connect(self._look_for_new_roots)
         self._sig_set_watching.connect(self._set_watching)
         self.sig_teardown_requested.connect(self._teardown)
@@ -91,6 +100,10 @@ class IndexWorker(QObject):
     def request_poll_interval(self, milliseconds):
         """Change the polling interval."""
         self._sig_set_poll_interval.emit(int(milliseconds))
+
+    def request_remote_poll_interval(self, milliseconds):
+        """Change how often remote roots are listed again."""
+        self._sig_set_remote_poll_interval.emit(int(milliseconds))
 
     def watched_roots(self) -> tuple:
         """The roots being watched (a snapshot; for tests and benches)."""
@@ -130,6 +143,10 @@ class IndexWorker(QObject):
             self._poll_timer.start(max(MIN_POLL_MS, milliseconds))
 
     @Slot(bool)
+    @Slot(int)
+    def _set_remote_poll_interval(self, milliseconds):
+        self._remote_poll_interval_ms = milliseconds
+
     def _set_watching(self, enabled):
         if enabled == self._use_watcher:
             return
@@ -172,7 +189,9 @@ class IndexWorker(QObject):
                 del self._indexes[path]
                 self._primed.discard(path)
                 self._root_diagnostics.pop(path, None)
-        watching = self._use_watcher and self._watcher.watch(paths)
+        # Object stores have nothing to watch: remote roots are polled.
+        watching = self._use_watcher and self._watcher.watch(
+            {path for path in paths if not is_remote(path)})
         self._roots = tuple(roots)
         self._roots_message = message
         self.sig_roots_found.emit(RootsFound(
@@ -216,7 +235,7 @@ class IndexWorker(QObject):
             key = path_key(path)
             if key not in hidden and key not in seen:
                 seen.add(key)
-                roots.append(RootSpec(os.path.abspath(path), origin))
+                roots.append(RootSpec(absolute_logdir(path), origin))
 
         message = ""
         directory = context.directory
@@ -229,7 +248,10 @@ class IndexWorker(QObject):
             else:
                 message = f"{directory} does not exist or is not a directory"
         for path in context.added:
-            add(os.path.expanduser(path), "added")
+            if is_remote(path):
+                add(path.rstrip("/"), "added")
+            else:
+                add(os.path.expanduser(path), "added")
         if context.console_cwd:
             # Under the console's working directory, what no root shows.
             shown = [spec.path for spec in roots]
@@ -248,9 +270,15 @@ class IndexWorker(QObject):
     def _refresh_known_roots(self):
         if self._context is None:
             return
+        now = time.monotonic()
         for root in list(self._indexes):
             if not self._is_current(self._context):
                 return
+            if is_remote(root):
+                last = self._remote_refreshed.get(root, 0.0)
+                if (now - last) * 1000 < self._remote_poll_interval_ms:
+                    continue
+                self._remote_refreshed[root] = now
             self._refresh_root(root)
 
     @Slot()
