@@ -373,7 +373,10 @@ class LogIndex:
             try:
                 self._read_in_processes(states, workers)
                 return set()
-            except Exception:   # a broken pool must not lose the refresh
+            except (RuntimeError, OSError, EOFError,
+                    pickle.UnpicklingError):
+                # A worker that died, could not start or answered garbage:
+                # read in this process instead of losing the refresh.
                 logger.exception("worker processes failed; reading in-process")
         return wanted
 
