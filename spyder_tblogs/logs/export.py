@@ -113,51 +113,18 @@ def _csv_prefix(run, tag):
     return line.getvalue()
 
 
-def arrow_csv():
-    """``(numpy, pyarrow, pyarrow.csv, options)`` to format CSV rows in
-    C++, or ``None`` where pyarrow is not installed."""
-    try:
-        import numpy
-        import pyarrow
-        import pyarrow.csv
-    except ImportError:
-        return None
-    return (numpy, pyarrow, pyarrow.csv, pyarrow.csv.WriteOptions(
-        include_header=False, quoting_style="needed"))
-
-
 class _CsvSink:
-    """CSV rows; formatted by pyarrow's C++ writer when it is installed
-    (about four times faster), else in Python. Both write the shortest text
-    that reads back as the same double."""
-
     def __init__(self, stream):
         self.stream = stream
         stream.write(",".join(EXPORT_COLUMNS) + "\n")
-        self._arrow = arrow_csv()
 
     def write(self, run, tag, points):
-        if self._arrow is not None:
-            self._write_arrow(run, tag, points)
-            return
         prefix = _csv_prefix(run, tag)
+        # %r: the shortest text that reads back as the same double.
         row = prefix + "%d,%r,%r\n"
         self.stream.write("".join([
             row % (points[index], points[index + 1], points[index + 2])
             for index in range(0, len(points), 3)]))
-
-    def _write_arrow(self, run, tag, points):
-        numpy, pyarrow, csv_module, options = self._arrow
-        values = numpy.frombuffer(points, dtype=numpy.float64)
-        count = len(values) // 3
-        table = pyarrow.table({
-            "run": pyarrow.repeat(pyarrow.scalar(run), count),
-            "tag": pyarrow.repeat(pyarrow.scalar(tag), count),
-            "step": values[0::3].astype(numpy.int64),
-            "wall_time": values[1::3], "value": values[2::3]})
-        buffer = io.BytesIO()
-        csv_module.write_csv(table, buffer, options)
-        self.stream.write(buffer.getvalue().decode("utf-8"))
 
     def close(self):
         self.stream.flush()

@@ -294,26 +294,6 @@ def test_export_equals_tensorboards_series_row_for_row(compare_logdir, oracle,
     assert _bytes_of(compare_logdir) == before
 
 
-def test_export_without_pyarrow_writes_the_same_points(compare_logdir,
-                                                      tmp_path, monkeypatch):
-    from spyder_tblogs.logs import export
-
-    fast, plain = tmp_path / "fast.csv", tmp_path / "plain.csv"
-    export_scalars(compare_logdir, str(fast))
-    monkeypatch.setattr(export, "arrow_csv", lambda: None)
-    export_scalars(compare_logdir, str(plain))
-
-    def rows(path):
-        with open(path, newline="", encoding="utf-8") as stream:
-            return [row[:2] + [float(cell) for cell in row[2:]]
-                    for row in list(csv.reader(stream))[1:]]
-
-    first, second = rows(fast), rows(plain)
-    assert len(first) == len(second) > 50
-    for one, other in zip(first, second):
-        assert one[:4] == other[:4] and _same(one[4], other[4])
-
-
 def test_export_of_one_run_and_to_parquet(compare_logdir, oracle, tmp_path):
     parquet = pytest.importorskip("pyarrow.parquet")
     run_dir = os.path.join(compare_logdir, "tb_simple")
