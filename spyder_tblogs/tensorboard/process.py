@@ -414,6 +414,12 @@ def open_regular(path, flags, mode=0o600):
     """
     fd = os.open(path, flags | _SAFE_OPEN_FLAGS | getattr(os, "O_BINARY", 0),
                  mode)
+    return _regular_or_closed(fd, path)
+
+
+def _regular_or_closed(fd, path):
+    """``fd`` if it is a regular file; else it is closed and
+    :class:`NotRegularFile` raised."""
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise NotRegularFile(errno.EINVAL, "not a regular file", path)
@@ -483,13 +489,7 @@ def open_log(path):
                       | os.O_APPEND)
     if _windows.is_windows():
         os.close(fd)
-        fd = _windows.append_only_fd(path)
-        try:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                raise NotRegularFile(errno.EINVAL, "not a regular file", path)
-        except BaseException:
-            os.close(fd)
-            raise
+        fd = _regular_or_closed(_windows.append_only_fd(path), path)
     return os.fdopen(fd, "ab", buffering=0)
 
 
