@@ -48,19 +48,37 @@ def find_kernel_pid(connection_file: str | None,
         if connection_file:
             # The launcher may be `conda run`/`pixi run`: the kernel is the
             # descendant started with our connection file.
-            for process in family:
-                if (_mentions(process, connection_file)
-                        and _mentions(process, "kernel")):
-                    return process.pid
+            found = _deepest([process for process in family
+                              if _mentions(process, connection_file)
+                              and _mentions(process, "kernel")])
+            if found is not None:
+                return found
         return launcher
     if not connection_file:
         return None
     # A console connected to an existing local kernel: no manager, look for
     # the process started with the connection file.
-    for process in psutil.process_iter():
-        if _mentions(process, connection_file) and process.pid != os.getpid():
-            return process.pid
-    return None
+    return _deepest([process for process in psutil.process_iter()
+                     if _mentions(process, connection_file)
+                     and process.pid != os.getpid()])
+
+
+def _deepest(matches) -> int | None:
+    """The pid of the match with the most ancestors, or None.
+
+    On Windows a venv's python.exe is a redirector that starts the base
+    interpreter as its child with the same command line (so does
+    `conda run`): both match, and the kernel is the innermost one.
+    """
+    best, best_depth = None, -1
+    for process in matches:
+        try:
+            depth = len(process.parents())
+        except _GONE_OR_FORBIDDEN:
+            continue
+        if depth > best_depth:
+            best, best_depth = process.pid, depth
+    return best
 
 
 def process_start_time(pid: int | None) -> float | None:
