@@ -5,6 +5,8 @@ options with ``get_conf(option)`` and get these values when the user has not
 changed them.
 """
 
+import sys
+
 from spyder_tblogs.spyder.api import InterpreterMode, OpenTarget
 
 CONF_SECTION = "tblogs"
@@ -12,6 +14,19 @@ CONF_SECTION = "tblogs"
 # TensorBoard listens on loopback unless the user chooses otherwise (the
 # preferences then warn that the logs become visible on the network).
 DEFAULT_HOST = "127.0.0.1"
+
+
+
+def watches_by_default(platform=sys.platform):
+    """Whether log files are watched (not only polled) unless the user says.
+
+    Not on Windows: watching opens a handle on every watched root, and while
+    Spyder holds it the user's script cannot delete and re-create its log
+    directory (``shutil.rmtree(logs)`` then ``makedirs`` fails with access
+    denied). Polling reads the same files without keeping anything open.
+    """
+    return platform != "win32"
+
 
 CONF_DEFAULTS = [
     (CONF_SECTION, {
@@ -29,7 +44,8 @@ CONF_DEFAULTS = [
         "stop_on_exit": True,
         "autodetect": True,
         "autodetect_depth": 6,
-        "file_watching": True,
+        # Off on Windows (see watches_by_default); the user may turn it on.
+        "file_watching": watches_by_default(),
         "poll_interval": 2,
         # Remote roots (s3://...): each listing is a request to the store.
         "remote_poll_interval": 10,
@@ -44,4 +60,4 @@ CONF_DEFAULTS = [
 
 # Changing a default: minor bump (1.0.0 -> 1.1.0). Removing or renaming an
 # option: major bump. Adding an option needs no bump.
-CONF_VERSION = "1.1.0"
+CONF_VERSION = "1.2.0"

@@ -135,7 +135,9 @@ class TBLogsConfigPage(PluginConfigPage):
         watching = self.create_checkbox(
             _("Watch log files for changes"), "file_watching",
             tip=_("Uses the operating system's file notifications; polling "
-                  "below also catches network drives"))
+                  "below also catches network drives. On Windows a watched "
+                  "directory is held open: a script cannot delete and "
+                  "re-create it while it is watched"))
         poll = self.create_spinbox(
             _("Check for new events every"), _("seconds"), "poll_interval",
             min_=1, max_=600, step=1)

@@ -1,11 +1,13 @@
 """The workers in their threads, driven through their public requests."""
 
 import os
+import shutil
 import sys
 
 import pytest
 
 from logwriters import write_run
+from spyder_tblogs.spyder.config import CONF_DEFAULTS, watches_by_default
 from spyder_tblogs.spyder.snapshots import IndexContext, StartRequest
 from spyder_tblogs.spyder.workers import (
     IndexWorker, TensorBoardWorker, WorkerThread)
@@ -82,6 +84,43 @@ def test_index_worker_reports_a_missing_directory(qtbot, index_worker,
         index_worker.request_context(IndexContext(1, str(missing)))
     assert found.args[0].roots == ()
     assert str(missing) in found.args[0].message
+
+
+def test_windows_polls_unless_watching_is_turned_on(qtbot, tmp_path):
+    # Windows' default, decided in one place, as the pane passes it on.
+    assert watches_by_default("win32") is False
+    assert watches_by_default("linux") is watches_by_default("darwin") is True
+    assert dict(CONF_DEFAULTS[0][1])["file_watching"] is \
+        watches_by_default(sys.platform)
+    worker = IndexWorker(poll_interval_ms=500,
+                         use_watcher=watches_by_default("win32"))
+    thread = WorkerThread(worker, "test-index")
+    try:
+        logs = tmp_path / "logs"
+        write_run(str(logs / "run1"), steps=1)
+        batches = []
+        worker.sig_batch.connect(batches.append)
+        with qtbot.waitSignal(worker.sig_roots_found,
+                              timeout=WAIT_MS) as found:
+            worker.request_context(IndexContext(1, str(tmp_path)))
+        assert [spec.path for spec in found.args[0].roots] == [str(logs)]
+        assert found.args[0].watching is False
+        assert worker.watched_roots() == ()
+        # Nothing holds the root: the script deletes and re-creates it, and
+        # polling picks up the new run.
+        shutil.rmtree(logs)
+        write_run(str(logs / "run2"), steps=1)
+        qtbot.waitUntil(lambda: any(row[0] == "run2" for batch in batches
+                                    for row in batch.runs), timeout=WAIT_MS)
+
+        # The preference turns watching on without a restart.
+        with qtbot.waitSignal(worker.sig_roots_found,
+                              timeout=WAIT_MS) as found:
+            worker.request_watching(True)
+        assert found.args[0].watching is True
+        assert worker.watched_roots() == (str(logs),)
+    finally:
+        thread.stop()
 
 
 @pytest.fixture
