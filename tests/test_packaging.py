@@ -3,8 +3,11 @@ entry point names the plugin, and the lower floors stay free of the upper ones."
 
 import ast
 import json
+import os
 import pathlib
 import re
+import shlex
+import shutil
 import subprocess
 import sys
 
@@ -172,3 +175,54 @@ def test_lower_floors_import_alone(floor):
     leaked = [m for m in loaded for forbidden in FORBIDDEN[floor]
               if m == forbidden or m.startswith(forbidden + ".")]
     assert leaked == []
+
+
+def bootstrap_sh_commands(base_python):
+    """The commands scripts/bootstrap.sh runs on a fresh clone, in order."""
+    commands = []
+    for line in (ROOT / "scripts" / "bootstrap.sh").read_text().splitlines():
+        words = shlex.split(line.strip(), comments=True)
+        if words[:1] in (["$python"], [".venv/bin/python"]):
+            commands.append([base_python if word == "$python" else word
+                             for word in words])
+    return commands
+
+
+def dry_run(root, *args):
+    result = subprocess.run(
+        [sys.executable, str(root / "scripts" / "test.py"), "--dry-run",
+         *args], env={**os.environ, "PYTHON": "/base/python3"},
+        capture_output=True, text=True, check=True)
+    return [shlex.split(line) for line in result.stdout.splitlines()]
+
+
+def test_python_test_script_does_what_the_bash_scripts_do(tmp_path):
+    """scripts/test.py (for Windows) agrees with bootstrap.sh and test.sh:
+    same venv, install target, stamp rule and pytest call (dry runs in a
+    copy of the project, nothing installed)."""
+    (tmp_path / "scripts").mkdir()
+    shutil.copy(ROOT / "scripts" / "test.py", tmp_path / "scripts")
+    (tmp_path / "setup.py").write_text("")
+    bootstrap = bootstrap_sh_commands("/base/python3")
+    assert [".venv/bin/python", "-m", "pip", "install", "--quiet", "-e",
+            ".[test]"] in bootstrap
+    test_sh = (ROOT / "scripts" / "test.sh").read_text()
+    assert 'exec .venv/bin/python -m pytest "$@"' in test_sh
+    pytest_call = [".venv/bin/python", "-m", "pytest", "tests/logs", "-x"]
+
+    # A fresh clone: venv, install, then pytest with the arguments given.
+    assert dry_run(tmp_path, "tests/logs", "-x") == bootstrap + [pytest_call]
+    # Installed (the stamp is newer than setup.py): only pytest.
+    python = tmp_path / ".venv" / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    python.write_text("")
+    stamp = tmp_path / ".venv" / ".spyder-tblogs-installed"
+    assert "stamp=.venv/.spyder-tblogs-installed" in \
+        (ROOT / "scripts" / "bootstrap.sh").read_text()
+    stamp.write_text("")
+    os.utime(tmp_path / "setup.py", (1e9, 1e9))
+    assert dry_run(tmp_path, "tests/logs", "-x") == [pytest_call]
+    # setup.py changed since: reinstall into the existing venv.
+    os.utime(stamp, (1e9 - 1, 1e9 - 1))
+    assert dry_run(tmp_path, "tests/logs", "-x") == bootstrap[1:] + \
+        [pytest_call]
