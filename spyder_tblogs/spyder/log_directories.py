@@ -11,7 +11,7 @@ from typing import Optional
 from spyder.api.config.mixins import SpyderConfigurationAccessor
 
 from spyder_tblogs.spyder.config import CONF_SECTION
-from spyder_tblogs.spyder.paths import absolute_logdir, path_key
+from spyder_tblogs.logs.paths import absolute_logdir, path_key
 
 OPTION = "log_directories"
 

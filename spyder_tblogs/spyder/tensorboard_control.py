@@ -22,12 +22,12 @@ from spyder.api.translations import _
 
 from spyder_tblogs.spyder.api import InterpreterMode, OpenTarget
 from spyder_tblogs.spyder.config import CONF_SECTION, DEFAULT_HOST
-from spyder_tblogs.spyder.paths import absolute_logdir, path_key
+from spyder_tblogs.logs.paths import absolute_logdir, path_key
 from spyder_tblogs.spyder.snapshots import StartRequest
-from spyder_tblogs.spyder.widgets.instances import (
-    InstanceState, host_security_warning)
+from spyder_tblogs.spyder.widgets.instances import host_security_warning
 from spyder_tblogs.spyder.workers import TensorBoardWorker, WorkerThread
 from spyder_tblogs.tensorboard import split_extra_args
+from spyder_tblogs.tensorboard.instance_table import InstanceState
 
 
 class TensorBoardController(QObject, SpyderConfigurationAccessor):
@@ -36,7 +36,8 @@ class TensorBoardController(QObject, SpyderConfigurationAccessor):
     Parameters
     ----------
     instances : InstancesPanel
-        The *TensorBoard* tab, which shows every instance's state.
+        The *TensorBoard* tab. It renders ``instances.table``, whose states
+        this controller alone changes.
     parent : QWidget
         The pane (parent of the host confirmation dialog).
     """
@@ -58,6 +59,7 @@ class TensorBoardController(QObject, SpyderConfigurationAccessor):
     def __init__(self, instances, parent):
         super().__init__(parent)
         self.instances = instances
+        self.table = instances.table
         self._open_targets = {}        # logdir key -> where to show it
         self._open_fragments = {}      # logdir key -> URL fragment to show
         self._confirmed_hosts = set()  # non-loopback hosts the user allowed
@@ -139,9 +141,7 @@ class TensorBoardController(QObject, SpyderConfigurationAccessor):
     # ---- Actions
     def is_serving(self, logdir: Optional[str]) -> bool:
         """Whether an instance for ``logdir`` runs or is starting."""
-        entry = self.instances.entry(logdir) if logdir else None
-        return entry is not None and entry.state in (
-            InstanceState.Running, InstanceState.Starting)
+        return self.table.is_serving(logdir)
 
     def open(self, logdir: Optional[str], target=None, fragment=""):
         """Start or reuse TensorBoard for ``logdir`` and show it in
@@ -156,24 +156,23 @@ class TensorBoardController(QObject, SpyderConfigurationAccessor):
         target = target or self.get_conf("open_in")
         self._open_targets[path_key(logdir)] = target
         self._open_fragments[path_key(logdir)] = fragment
-        entry = self.instances.entry(logdir)
+        row = self.table.row(logdir)
         self.sig_show_requested.emit()
-        if entry is not None and entry.state == InstanceState.Running:
-            self._show_instance(entry.url and entry.url + fragment, target)
+        if row is not None and row.state == InstanceState.RUNNING:
+            self._show_instance(row.url and row.url + fragment, target)
             return
-        if entry is not None and entry.state == InstanceState.Starting:
+        if row is not None and row.state == InstanceState.STARTING:
             return
         try:
             request = self.start_request(logdir)
         except ValueError as error:
-            self.instances.set_state(logdir, InstanceState.Failed,
-                                     detail=str(error))
+            self._render(self.table.start_failed(logdir, str(error)))
             self.sig_failed.emit(logdir, str(error))
             return
         if not self._confirm_host(request.host):
             return
-        self.instances.set_state(logdir, InstanceState.Starting)
-        self.worker.request_start(request)
+        if self._render(self.table.start_requested(logdir, request.host)):
+            self.worker.request_start(request)
         self.sig_changed.emit()
 
     def stop(self, logdir: Optional[str]):
@@ -181,13 +180,12 @@ class TensorBoardController(QObject, SpyderConfigurationAccessor):
         if not logdir:
             return
         self.instances.clear_error()
-        entry = self.instances.entry(logdir)
+        row = self.table.row(logdir)
         target = logdir
-        if entry is not None:
-            if entry.instance is not None:
-                target = entry.instance
-            self.instances.set_state(entry.logdir, InstanceState.Stopping,
-                                     detail=entry.detail)
+        if row is not None:
+            if row.instance is not None:
+                target = row.instance
+            self._render(self.table.stop_requested(row.logdir))
         self.worker.request_stop(target)
         self.sig_changed.emit()
 
@@ -217,6 +215,12 @@ class TensorBoardController(QObject, SpyderConfigurationAccessor):
         self._confirmed_hosts.add(host)
         return True
 
+    def _render(self, row):
+        """Show the table after ``row`` changed (None: nothing did)."""
+        if row is not None:
+            self.instances.render((row,))
+        return row
+
     def _show_instance(self, url, target):
         if not url:
             return
@@ -235,11 +239,10 @@ class TensorBoardController(QObject, SpyderConfigurationAccessor):
     def _on_started(self, request, instance):
         if self._closed:
             return
-        self.instances.set_state(
-            request.logdir, InstanceState.Running, url=instance.url,
-            pid=instance.pid, instance=instance,
+        self._render(self.table.started(
+            request.logdir, instance,
             detail=_("Reusing an instance already serving this directory")
-            if instance.reused else "")
+            if instance.reused else ""))
         target = self._open_targets.pop(path_key(request.logdir),
                                         self.get_conf("open_in"))
         fragment = self._open_fragments.pop(path_key(request.logdir), "")
@@ -254,8 +257,7 @@ class TensorBoardController(QObject, SpyderConfigurationAccessor):
         detail = message
         if stderr_tail:
             detail += "\n\n" + stderr_tail.strip()
-        self.instances.set_state(request.logdir, InstanceState.Failed,
-                                 detail=detail)
+        self._render(self.table.start_failed(request.logdir, detail))
         self._open_targets.pop(path_key(request.logdir), None)
         self._open_fragments.pop(path_key(request.logdir), None)
         self.sig_show_requested.emit()
@@ -266,28 +268,25 @@ class TensorBoardController(QObject, SpyderConfigurationAccessor):
     def _on_stopped(self, logdir, pids):
         if self._closed:
             return
-        entry = self.instances.entry(logdir)
-        if entry is not None:
-            self.instances.hide_url(entry.url)
-            self.instances.remove(entry.logdir)
+        row = self.table.stopped(logdir)
+        if row is not None:
+            self.instances.hide_url(row.url)
+            self.instances.render()
         self.sig_changed.emit()
 
     @Slot(object, object, str)
     def _on_exited(self, instance, code, stderr_tail):
         if self._closed:
             return
-        entry = self.instances.entry(instance.logdir)
-        if entry is None or entry.state == InstanceState.Stopping:
-            return
         detail = _("TensorBoard exited")
         if code is not None:
             detail += _(" with code {}").format(code)
         if stderr_tail:
             detail += "\n\n" + stderr_tail.strip()
-        self.instances.set_state(entry.logdir, InstanceState.Exited,
-                                 detail=detail)
-        self.instances.hide_url(entry.url)
-        self.sig_changed.emit()
+        row = self._render(self.table.exited(instance.logdir, detail))
+        if row is not None:
+            self.instances.hide_url(row.url)
+            self.sig_changed.emit()
 
     @Slot(str, str)
     def _on_error(self, logdir, message):
@@ -295,10 +294,8 @@ class TensorBoardController(QObject, SpyderConfigurationAccessor):
         way a failed start says it in its row."""
         if self._closed:
             return
-        entry = self.instances.entry(logdir) if logdir else None
-        if entry is not None and entry.state == InstanceState.Stopping:
-            # Still serving as far as anyone knows; the next list says.
-            self.instances.set_state(entry.logdir, InstanceState.Running)
+        # Still serving as far as anyone knows; the next list says.
+        self._render(self.table.stop_failed(logdir))
         if self.instances.show_error(message, from_list=not logdir):
             # Once per new message: a poll failing every two seconds must
             # not keep pulling the tab to the front.
@@ -310,20 +307,7 @@ class TensorBoardController(QObject, SpyderConfigurationAccessor):
         if self._closed:
             return
         self.instances.clear_error(only_from_list=True)
-        live_pids = set()
-        for instance in instances:
-            live_pids.add(instance.pid)
-            entry = self.instances.entry(instance.logdir)
-            if entry is not None and entry.state in (
-                    InstanceState.Starting, InstanceState.Stopping):
-                continue
-            self.instances.set_state(
-                instance.logdir, InstanceState.Running, url=instance.url,
-                pid=instance.pid, instance=instance)
-        for entry in list(self.instances.entries.values()):
-            if entry.state == InstanceState.Running and \
-                    entry.pid not in live_pids:
-                self.instances.set_state(
-                    entry.logdir, InstanceState.Exited,
-                    detail=_("TensorBoard is no longer running"))
+        changed = self.table.listed(
+            instances, gone_detail=_("TensorBoard is no longer running"))
+        self.instances.render(changed)
         self.sig_changed.emit()

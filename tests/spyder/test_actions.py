@@ -21,7 +21,8 @@ from qtpy.QtWidgets import QApplication, QToolButton
 from spyder_helpers import kill_processes
 from logwriters import write_run
 from spyder_tblogs.spyder.models import NodeKind
-from spyder_tblogs.spyder.widgets.instances import Column, InstanceState
+from spyder_tblogs.spyder.widgets.instances import Column
+from spyder_tblogs.tensorboard.instance_table import InstanceState
 
 # QtWebEngine cannot create an OpenGL context on the offscreen platform and
 # aborts the whole process; Qt Quick's software backend avoids OpenGL. It is
@@ -118,7 +119,8 @@ def process_tree(pid):
 
 def row_button(pane, entry, tooltip):
     """The tool button of an instance row with this tooltip."""
-    container = pane.instances.list.itemWidget(entry.item, Column.Buttons)
+    item = pane.instances.item(entry.logdir)
+    container = pane.instances.list.itemWidget(item, Column.Buttons)
     buttons = [button for button in container.findChildren(QToolButton)
                if button.toolTip() == tooltip]
     assert len(buttons) == 1
@@ -136,10 +138,10 @@ def test_open_run_lists_running_instance_and_row_button_stops_it(
     assert os.path.samefile(instance.logdir, node.path)
     assert instance.host == "127.0.0.1"
     entry = pane.instances.entry(node.path)
-    assert entry.state == InstanceState.Running
+    assert entry.state == InstanceState.RUNNING
     assert entry.url == instance.url and entry.pid == instance.pid
-    assert entry.item.text(Column.State) == "running"
-    assert entry.item.text(Column.URL) == instance.url
+    assert pane.instances.item(entry.logdir).text(Column.State) == "running"
+    assert pane.instances.item(entry.logdir).text(Column.URL) == instance.url
     assert pane.details_tabs.currentWidget() is pane.instances
     assert pane.instances.list.isVisible()
     with urllib.request.urlopen(instance.url, timeout=30) as response:
@@ -169,12 +171,12 @@ def test_directory_reached_through_a_symlink_keeps_one_row(
     assert instance.logdir == os.path.realpath(node.path) != node.path
     entry = pane.instances.entry(node.path)
     assert entry is pane.instances.entry(instance.logdir)
-    assert entry.state == InstanceState.Running
+    assert entry.state == InstanceState.RUNNING
     # The periodic instance list reports the resolved path too.
     pane.tensorboard.worker.request_list()
     qtbot.wait(500)
     assert len(pane.instances.entries) == 1
-    assert entry.state == InstanceState.Running
+    assert entry.state == InstanceState.RUNNING
 
     tree = process_tree(instance.pid)
     qtbot.mouseClick(row_button(pane, entry, "Stop this TensorBoard"),
@@ -205,7 +207,7 @@ def test_stop_action_from_toolbar_and_context_menu(qtbot, pane, project):
     pane.stop_action.trigger()
     entry = pane.instances.entry(str(project / "logs"))
     # Either still stopping or already gone: never shown as running.
-    assert entry is None or entry.state == InstanceState.Stopping
+    assert entry is None or entry.state == InstanceState.STOPPING
     qtbot.waitUntil(
         lambda: pane.instances.entry(str(project / "logs")) is None,
         timeout=WAIT_MS)
@@ -224,9 +226,9 @@ def test_killed_instance_shows_exit_and_stderr_tail(qtbot, pane, project):
     os.kill(instance.pid, signal.SIGKILL)
     entry = pane.instances.entry(node.path)
     # The exit code and stderr come from the manager's next poll.
-    qtbot.waitUntil(lambda: entry.state == InstanceState.Exited
+    qtbot.waitUntil(lambda: entry.state == InstanceState.EXITED
                     and "-9" in entry.detail, timeout=WAIT_MS)
-    assert entry.item.text(1) == "exited"
+    assert pane.instances.item(entry.logdir).text(1) == "exited"
     assert stderr_lines[-1] in entry.detail
     # The failure is shown in the pane, not only in a tooltip.
     assert stderr_lines[-1] in pane.instances.detail_text()
@@ -234,7 +236,7 @@ def test_killed_instance_shows_exit_and_stderr_tail(qtbot, pane, project):
     # Opening again starts a fresh instance.
     again = open_and_wait(qtbot, pane)
     assert again.pid != instance.pid
-    assert pane.instances.entry(node.path).state == InstanceState.Running
+    assert pane.instances.entry(node.path).state == InstanceState.RUNNING
 
 
 def test_bad_extra_argument_fails_with_stderr_tail(qtbot, pane, project,
@@ -247,11 +249,11 @@ def test_bad_extra_argument_fails_with_stderr_tail(qtbot, pane, project,
         pane.open_action.trigger()
     assert os.path.samefile(blocker.args[0], node.path)
     entry = pane.instances.entry(node.path)
-    assert entry.state == InstanceState.Failed
-    assert entry.item.text(1) == "failed"
+    assert entry.state == InstanceState.FAILED
+    assert pane.instances.item(entry.logdir).text(1) == "failed"
     # TensorBoard's own complaint about the flag reaches the pane.
     assert "no_such_flag_xyz" in entry.detail
-    assert "no_such_flag_xyz" in entry.item.toolTip(1)
+    assert "no_such_flag_xyz" in pane.instances.item(entry.logdir).toolTip(1)
     assert "no_such_flag_xyz" in pane.instances.detail_text()
     assert pane.details_tabs.currentWidget() is pane.instances
     assert processes_mentioning(str(project)) == []
@@ -270,7 +272,7 @@ def test_unreadable_extra_arguments_fail_visibly(qtbot, pane, project,
     assert blocker.args[0] == node.path
     assert "cannot be read" in blocker.args[1]
     entry = pane.instances.entry(node.path)
-    assert entry.state == InstanceState.Failed
+    assert entry.state == InstanceState.FAILED
     assert "cannot be read" in pane.instances.detail_text()
     assert processes_mentioning(str(project)) == []
 
@@ -412,7 +414,7 @@ def test_non_loopback_host_warns_when_starting(qtbot, pane, project,
         assert pane.instances.host_warning.isVisible()
         assert expected in pane.instances.host_warning.text()
     entry = pane.instances.entry(str(project / "logs" / "mnist" / "train"))
-    assert expected in entry.item.toolTip(0)
+    assert expected in pane.instances.item(entry.logdir).toolTip(0)
     # Asked once per host and session.
     assert len(questions) == 2
 

@@ -15,9 +15,10 @@ from qtpy.QtWidgets import QToolButton
 
 from spyder_helpers import kill_processes
 from logwriters import write_run
-from spyder_tblogs.spyder.paths import path_key
+from spyder_tblogs.logs.paths import path_key
 from spyder_tblogs.spyder.tree_display import Column as TreeColumn
-from spyder_tblogs.spyder.widgets.instances import Column, InstanceState
+from spyder_tblogs.spyder.widgets.instances import Column
+from spyder_tblogs.tensorboard.instance_table import InstanceState
 from spyder_tblogs.tensorboard import TensorFlowUse
 
 WAIT_MS = 15000
@@ -56,7 +57,8 @@ def open_root(qtbot, pane, root):
 
 
 def stop_button(pane, entry):
-    container = pane.instances.list.itemWidget(entry.item, Column.Buttons)
+    item = pane.instances.item(entry.logdir)
+    container = pane.instances.list.itemWidget(item, Column.Buttons)
     return [button for button in container.findChildren(QToolButton)
             if button.toolTip() == "Stop this TensorBoard"][0]
 
@@ -75,7 +77,7 @@ def test_pane_start_is_tensorflow_free_and_columns_fit(qtbot, pane, logs):
     assert instance.extra_args == ()
     assert "--reload_interval" in instance.default_args
     entry = pane.instances.entry(str(logs))
-    item = entry.item
+    item = pane.instances.item(entry.logdir)
     assert item.text(Column.TensorFlow) == "no (fast)"
     assert "127.0.0.1" in item.toolTip(Column.URL)
     assert ", ".join(instance.listening) in item.toolTip(Column.URL)
@@ -106,8 +108,9 @@ def test_cli_server_is_listed_reused_and_stopped_from_the_pane(
         qtbot.waitUntil(lambda: pane.instances.entry(str(logs)) is not None,
                         timeout=WAIT_MS)
         entry = pane.instances.entry(str(logs))
-        assert entry.state == InstanceState.Running and entry.pid == pid
-        assert entry.item.text(Column.TensorFlow) == "no (fast)"
+        assert entry.state == InstanceState.RUNNING and entry.pid == pid
+        item = pane.instances.item(entry.logdir)
+        assert item.text(Column.TensorFlow) == "no (fast)"
 
         # The pane's own start request (with its reload-interval default)
         # reuses the CLI's server rather than starting a second one.
@@ -225,7 +228,7 @@ def test_a_refused_stop_is_said_and_the_row_stays(qtbot, pane, logs,
     assert pane.instances.error_text() == \
         "PermissionError: [Errno 1] Operation not permitted"
     qtbot.waitUntil(lambda: pane.instances.entry(str(logs)).state
-                    == InstanceState.Running, timeout=WAIT_MS)
+                    == InstanceState.RUNNING, timeout=WAIT_MS)
     assert psutil.pid_exists(instance.pid)
 
     # Allowed again: the next stop clears the message and stops it.

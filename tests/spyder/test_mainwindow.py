@@ -7,7 +7,8 @@ import psutil
 import pytest
 from qtpy.QtWidgets import QApplication
 
-from spyder_helpers import kill_processes, tensorboard_processes
+from spyder_helpers import (kill_processes, spyder_main_window,
+                            tensorboard_processes)
 from logwriters import write_run
 
 WAIT_MS = 60000
@@ -17,41 +18,10 @@ pytestmark = pytest.mark.filterwarnings("ignore::UserWarning",
 
 
 @pytest.fixture(scope="module")
-def main_window(tmp_path_factory):
+def main_window():
     """Start Spyder once for the module (slow); close it at the end."""
-    from spyder import dependencies
-    from spyder.api.plugin_registration.registry import PLUGIN_REGISTRY
-    from spyder.app import start
-    from spyder.config.manager import CONF
-
-    CONF.set("tours", "show_tour_message", False)
-    CONF.set("main", "single_instance", False)
-    # Other tests in the same process may have disabled the plugin.
-    CONF.set(PLUGIN_REGISTRY._external_plugins_conf_section,
-             "tblogs/enable", True)
-    QApplication.processEvents()
-    dependencies.DEPENDENCIES = []
-    PLUGIN_REGISTRY.reset()
-    # Panes of earlier tests in this process were observers of the plugin's
-    # section; Spyder notifies every observed section when it starts.
-    CONF._observers.pop("tblogs", None)
-    children_before = {child.pid for child in
-                       psutil.Process().children(recursive=True)}
-    window = start.main()
-    QApplication.processEvents()
-    state = {"window": window, "closed": False}
-    yield state
-    try:
-        if not state["closed"]:
-            window.close()
-    finally:
-        kill_processes(tensorboard_processes())
-        # The console's kernel ends with the window; kill whatever did not.
-        started = [child for child in psutil.Process().children(
-            recursive=True) if child.pid not in children_before]
-        _gone, alive = psutil.wait_procs(started, timeout=15)
-        kill_processes(alive)
-        CONF.reset_to_defaults(notification=False)
+    with spyder_main_window() as state:
+        yield state
 
 
 @pytest.fixture(scope="module")
@@ -190,9 +160,9 @@ def test_cli_server_is_listed_and_stopped_in_the_window(qtbot, main_window,
                         timeout=WAIT_MS)
         entry = pane.instances.entry(str(logs))
         assert entry.pid == pid
-        assert entry.item.text(Column.TensorFlow) == "no (fast)"
-        container = pane.instances.list.itemWidget(entry.item,
-                                                   Column.Buttons)
+        item = pane.instances.item(entry.logdir)
+        assert item.text(Column.TensorFlow) == "no (fast)"
+        container = pane.instances.list.itemWidget(item, Column.Buttons)
         [stop] = [button for button in container.findChildren(QToolButton)
                   if button.toolTip() == "Stop this TensorBoard"]
         stop.click()

@@ -291,10 +291,9 @@ def test_pane_open_selected_url_reaches_the_view(runs_pane, monkeypatch):
         state = "running"
         url = "http://127.0.0.1:6123/"
 
-    from spyder_tblogs.spyder.widgets.instances import InstanceState
-    Entry.state = InstanceState.Running
-    monkeypatch.setattr(controller.instances, "entry",
-                        lambda logdir: Entry)
+    from spyder_tblogs.tensorboard.instance_table import InstanceState
+    Entry.state = InstanceState.RUNNING
+    monkeypatch.setattr(controller.table, "row", lambda logdir: Entry)
     controller.open("/tmp/x", "browser", fragment="#scalars&regexInput=a")
     assert shown == ["http://127.0.0.1:6123/#scalars&regexInput=a"]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Optional
 
 from qtpy.QtCore import Qt, QUrl, Signal
@@ -11,24 +10,13 @@ from qtpy.QtWidgets import (
     QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
-from spyder.api.config.mixins import SpyderConfigurationAccessor
 from spyder.api.translations import _
 from spyder.utils.icon_manager import ima
 from spyder.utils.palette import SpyderPalette
 
-from spyder_tblogs.spyder.config import CONF_SECTION, DEFAULT_HOST
-from spyder_tblogs.spyder.paths import path_key
 from spyder_tblogs.tensorboard import TensorFlowUse, security_warning
-
-
-class InstanceState:
-    """States shown for an instance."""
-
-    Starting = "starting"
-    Running = "running"
-    Failed = "failed"
-    Exited = "exited"
-    Stopping = "stopping"
+from spyder_tblogs.tensorboard.instance_table import (
+    InstanceRow, InstanceState, InstanceTable)
 
 
 class Column:
@@ -40,6 +28,22 @@ class Column:
     URL = 3
     Buttons = 4
 
+
+# Each state in the words and icon of the State column.
+STATE_TEXT = {
+    InstanceState.STARTING: _("starting…"),
+    InstanceState.RUNNING: _("running"),
+    InstanceState.STOPPING: _("stopping…"),
+    InstanceState.FAILED: _("failed"),
+    InstanceState.EXITED: _("exited"),
+}
+STATE_ICON = {
+    InstanceState.STARTING: "information",
+    InstanceState.RUNNING: "run",
+    InstanceState.STOPPING: "run",
+    InstanceState.FAILED: "error",
+    InstanceState.EXITED: "error",
+}
 
 # How each server runs, in the words of the TensorFlow column.
 TENSORFLOW_TEXT = {
@@ -56,20 +60,6 @@ TENSORFLOW_TIP = {
                                    "installed in TensorBoard's interpreter"),
     TensorFlowUse.UNKNOWN: _("Started by a version that did not record it"),
 }
-
-
-@dataclass
-class InstanceEntry:
-    """One row of the instances list."""
-
-    logdir: str
-    state: str
-    url: str = ""
-    pid: Optional[int] = None
-    detail: str = ""          # error message and stderr tail
-    instance: object = None
-    item: Optional[QTreeWidgetItem] = None
-    host: str = ""            # address it binds (configured, then actual)
 
 
 def _web_engine_view_class():
@@ -91,16 +81,17 @@ def host_security_warning(host: str) -> str:
     return security_warning(host)
 
 
-class InstancesPanel(QWidget, SpyderConfigurationAccessor):
+class InstancesPanel(QWidget):
     """List of TensorBoard instances with state, URL and a stop button, above
     an embedded web view (created on first use: QtWebEngine is heavy).
+
+    It renders an :class:`InstanceTable`, which the pane's TensorBoard
+    controller changes; the panel never changes a state itself.
 
     A warning line above the list shows while an instance listens on an
     address other than loopback, and the message of a failed or exited
     instance (with TensorBoard's stderr tail) shows below it.
     """
-
-    CONF_SECTION = CONF_SECTION
 
     sig_stop_requested = Signal(str)
     """Stop the instance serving this logdir."""
@@ -114,11 +105,10 @@ class InstancesPanel(QWidget, SpyderConfigurationAccessor):
     COLUMNS = (_("Log directory"), _("State"), _("TensorFlow"), _("URL"),
                "")
 
-    def __init__(self, parent=None):
+    def __init__(self, table: InstanceTable, parent=None):
         super().__init__(parent)
-        self.entries = {}
-        # Resolved path (as the manager reports it) -> key of the row.
-        self._aliases = {}
+        self.table = table
+        self._items = {}      # row key -> its QTreeWidgetItem
         self.web_view = None
         self._web_view_class = None
         self._web_view_checked = False
@@ -195,80 +185,34 @@ class InstancesPanel(QWidget, SpyderConfigurationAccessor):
         self._update_empty()
 
     # ---- Public API
-    def entry(self, logdir: str) -> Optional[InstanceEntry]:
+    @property
+    def entries(self) -> dict:
+        """The rows shown, by key."""
+        return self.table.rows()
+
+    def entry(self, logdir: str) -> Optional[InstanceRow]:
         """The row of ``logdir``, if any."""
-        return self.entries.get(self._key(logdir))
+        return self.table.row(logdir)
 
-    def set_state(self, logdir, state, *, url="", pid=None, detail="",
-                  instance=None) -> InstanceEntry:
-        """Create or update the row of ``logdir``."""
-        key = self._key(logdir)
-        if instance is not None:
-            # The manager reports the directory resolved (symlinks
-            # followed): that path must find this row too.
-            self._aliases[path_key(instance.logdir)] = key
-        entry = self.entries.get(key)
-        if entry is None:
-            entry = InstanceEntry(logdir, state)
-            entry.item = QTreeWidgetItem(self.list)
-            self.entries[key] = entry
-            self._add_stop_button(entry)
-        if state == InstanceState.Starting and (
-                entry.state != state or not entry.host):
-            # What the manager is about to bind; the instance, once
-            # started, tells what it actually bound.
-            entry.host = self._configured_host()
-        entry.state = state
-        if url:
-            entry.url = url
-        if pid is not None:
-            entry.pid = pid
-        if instance is not None:
-            entry.instance = instance
-            entry.host = getattr(instance, "host", entry.host) or entry.host
-        entry.detail = detail
-        item = entry.item
-        item.setText(Column.LogDir, entry.logdir)
-        warning = host_security_warning(entry.host)
-        item.setToolTip(Column.LogDir, entry.logdir + (
-            "\n\n" + warning if warning else ""))
-        state_text = {
-            InstanceState.Starting: _("starting…"),
-            InstanceState.Running: _("running"),
-            InstanceState.Failed: _("failed"),
-            InstanceState.Exited: _("exited"),
-            InstanceState.Stopping: _("stopping…"),
-        }.get(state, state)
-        item.setText(Column.State, state_text)
-        item.setToolTip(Column.State, detail or state_text)
-        if state in (InstanceState.Failed, InstanceState.Exited):
-            item.setIcon(Column.State, ima.icon("error"))
-        else:
-            item.setIcon(Column.State, ima.icon("information") if state ==
-                         InstanceState.Starting else ima.icon("run"))
-        self._show_tensorflow(entry)
-        item.setText(Column.URL, entry.url)
-        listening = getattr(entry.instance, "listening", ())
-        item.setToolTip(Column.URL, entry.url + (
-            "\n" + _("Listening on {}").format(", ".join(listening))
-            if listening else ""))
-        if state in (InstanceState.Failed, InstanceState.Exited):
-            # Make the failure visible, not only a tooltip away.
-            self.list.setCurrentItem(item)
-        self._show_current_detail()
-        self._update_host_warning()
-        self._update_empty()
-        return entry
+    def item(self, logdir: str) -> Optional[QTreeWidgetItem]:
+        """The list item showing ``logdir``'s row, if any."""
+        return self._items.get(self.table.key(logdir)) if logdir else None
 
-    def remove(self, logdir):
-        """Forget the row of ``logdir``."""
-        key = self._key(logdir)
-        self._aliases = {alias: target for alias, target
-                         in self._aliases.items() if target != key}
-        entry = self.entries.pop(key, None)
-        if entry is not None:
-            index = self.list.indexOfTopLevelItem(entry.item)
-            self.list.takeTopLevelItem(index)
+    def render(self, changed=()):
+        """Show the table as it is; select ``changed`` rows that ended in
+        an error, so the failure is visible, not a tooltip away."""
+        rows = self.table.rows()
+        for key in set(self._items) - set(rows):
+            item = self._items.pop(key)
+            self.list.takeTopLevelItem(self.list.indexOfTopLevelItem(item))
+        for key, row in rows.items():
+            item = self._items.get(key)
+            if item is None:
+                item = self._items[key] = QTreeWidgetItem(self.list)
+                self._add_buttons(key, item)
+            self._render_row(row, item)
+            if row.state.ended and any(row is other for other in changed):
+                self.list.setCurrentItem(item)
         self._show_current_detail()
         self._update_host_warning()
         self._update_empty()
@@ -343,20 +287,40 @@ class InstancesPanel(QWidget, SpyderConfigurationAccessor):
             self.web_view = None
 
     # ---- Private
-    def _key(self, logdir):
-        key = path_key(logdir)
-        return self._aliases.get(key, key)
+    def _render_row(self, row: InstanceRow, item: QTreeWidgetItem):
+        item.setText(Column.LogDir, row.logdir)
+        warning = host_security_warning(row.host)
+        item.setToolTip(Column.LogDir, row.logdir + (
+            "\n\n" + warning if warning else ""))
+        state_text = STATE_TEXT[row.state]
+        item.setText(Column.State, state_text)
+        item.setToolTip(Column.State, row.detail or state_text)
+        item.setIcon(Column.State, ima.icon(STATE_ICON[row.state]))
+        self._show_tensorflow(row, item)
+        item.setText(Column.URL, row.url)
+        listening = getattr(row.instance, "listening", ())
+        item.setToolTip(Column.URL, row.url + (
+            "\n" + _("Listening on {}").format(", ".join(listening))
+            if listening else ""))
 
-    def _add_stop_button(self, entry):
+    def _add_buttons(self, key, item):
         container = QWidget(self.list)
         layout = QHBoxLayout(container)
         layout.setContentsMargins(0, 0, 0, 0)
+
+        def open_in_browser():
+            row = self.table.rows().get(key)
+            if row is not None and row.url:
+                self.sig_open_in_browser_requested.emit(row.url)
+
+        def stop():
+            row = self.table.rows().get(key)
+            if row is not None:
+                self.sig_stop_requested.emit(row.logdir)
+
         for icon, tip, handler in (
-                ("browse_tab", _("Open in browser"),
-                 lambda: entry.url and self.sig_open_in_browser_requested.emit(
-                     entry.url)),
-                ("stop", _("Stop this TensorBoard"),
-                 lambda: self.sig_stop_requested.emit(entry.logdir))):
+                ("browse_tab", _("Open in browser"), open_in_browser),
+                ("stop", _("Stop this TensorBoard"), stop)):
             button = QToolButton(container)
             button.setIcon(ima.icon(icon))
             button.setToolTip(tip)
@@ -364,16 +328,15 @@ class InstancesPanel(QWidget, SpyderConfigurationAccessor):
             button.clicked.connect(handler)
             layout.addWidget(button)
         layout.addStretch()
-        self.list.setItemWidget(entry.item, Column.Buttons, container)
+        self.list.setItemWidget(item, Column.Buttons, container)
 
     def _on_double_click(self, item, column):
-        for entry in self.entries.values():
-            if entry.item is item and entry.state == InstanceState.Running:
-                self.sig_show_requested.emit(entry.logdir)
+        row = self._row_of(item)
+        if row is not None and row.state == InstanceState.RUNNING:
+            self.sig_show_requested.emit(row.logdir)
 
-    def _show_tensorflow(self, entry):
-        use = getattr(entry.instance, "tensorflow", None)
-        item = entry.item
+    def _show_tensorflow(self, row, item):
+        use = getattr(row.instance, "tensorflow", None)
         if use is None:     # not started yet, or failed
             item.setText(Column.TensorFlow, "")
             item.setToolTip(Column.TensorFlow, "")
@@ -381,38 +344,29 @@ class InstancesPanel(QWidget, SpyderConfigurationAccessor):
         item.setText(Column.TensorFlow, TENSORFLOW_TEXT.get(use, "?"))
         item.setToolTip(Column.TensorFlow, TENSORFLOW_TIP.get(use, ""))
 
-    def _configured_host(self) -> str:
-        return str(self.get_conf("host") or DEFAULT_HOST)
-
-    def _current_entry(self):
-        item = self.list.currentItem()
-        for entry in self.entries.values():
-            if entry.item is item:
-                return entry
+    def _row_of(self, item) -> Optional[InstanceRow]:
+        for key, shown in self._items.items():
+            if shown is item:
+                return self.table.rows().get(key)
         return None
 
     def _show_current_detail(self, *args):
-        entry = self._current_entry()
-        text = ""
-        if entry is not None and entry.state in (InstanceState.Failed,
-                                                 InstanceState.Exited):
-            text = entry.detail
+        row = self._row_of(self.list.currentItem())
+        text = row.detail if row is not None and row.state.ended else ""
         self.detail_view.setPlainText(text)
         self.detail_view.setVisible(bool(text))
 
     def _update_host_warning(self):
         warnings_shown = []
-        for entry in self.entries.values():
-            if entry.state not in (InstanceState.Starting,
-                                   InstanceState.Running):
-                continue
-            warning = host_security_warning(entry.host)
+        for row in self.table:
+            warning = host_security_warning(row.host) \
+                if row.state.serving else ""
             if warning and warning not in warnings_shown:
                 warnings_shown.append(warning)
         self.host_warning.setText("\n".join(warnings_shown))
         self.host_warning.setVisible(bool(warnings_shown))
 
     def _update_empty(self):
-        empty = not self.entries
+        empty = not len(self.table)
         self.empty_label.setVisible(empty)
         self.list.setVisible(not empty)

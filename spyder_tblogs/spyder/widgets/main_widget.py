@@ -43,6 +43,7 @@ from spyder_tblogs.spyder.widgets.instances import InstancesPanel
 from spyder_tblogs.spyder.widgets.log_tree import LogTreeView
 from spyder_tblogs.spyder.widgets.remote_url import ask_remote_url
 from spyder_tblogs.spyder.widgets.sparklines import SparklinesWidget
+from spyder_tblogs.tensorboard.instance_table import InstanceTable
 
 # How often "2 min ago" and the live markers are re-evaluated.
 AGE_REFRESH_MS = 15000
@@ -78,7 +79,7 @@ class TBLogsWidget(PluginMainWidget):
         self.tree = LogTreeView(self.model, self)
         self.details = DetailsView(self)
         self.sparklines = SparklinesWidget(self)
-        self.instances = InstancesPanel(self)
+        self.instances = InstancesPanel(InstanceTable(), self)
         self.details_tabs = QTabWidget(self)
         self.details_tabs.addTab(self.details, _("Details"))
         self.details_tabs.addTab(self.sparklines, _("Scalars"))

@@ -1,4 +1,5 @@
-"""The one way the Spyder floor compares directories and log roots."""
+"""The one way the pane and the CLI compare directories and log roots (no
+file-system call: the GUI thread may use it)."""
 
 import os
 
