@@ -11,7 +11,7 @@ from qtpy.QtCore import QObject, QTimer, Signal, Slot
 from spyder_tblogs.logs import LogIndex, find_log_roots
 from spyder_tblogs.logs.workdir import cwd_log_roots
 from spyder_tblogs.logs.remote import is_remote
-from spyder_tblogs.spyder.paths import absolute_logdir, path_key
+from spyder_tblogs.logs.paths import absolute_logdir, path_key
 from spyder_tblogs.spyder.snapshots import IndexContext, RootBatch, RootSpec, \
     RootsFound
 from spyder_tblogs.spyder.workers.watching import RootWatcher
