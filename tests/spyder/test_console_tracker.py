@@ -27,7 +27,8 @@ from spyder_tblogs.logs.follower import ConsoleFollower
 from spyder_tblogs.logs.ownership import (
     OwnershipMethod, run_ownership, runs_owned_by)
 from spyder_tblogs.logs.workdir import cwd_log_roots
-from spyder_tblogs.spyder.console import ConsoleTracker, _ShellWatcher
+from spyder_tblogs.spyder.console import ConsoleTracker
+from spyder_tblogs.spyder.shell_watcher import ShellWatcher
 
 # Generous: the suite shares two cores with other test runs.
 SHELL_TIMEOUT = 120000    # ms: a kernel start
@@ -230,6 +231,23 @@ def test_tracker_reports_the_kernel_seen_from_inside(
     assert end is not None and start <= end <= time.time()
 
 
+def test_errored_console_has_no_kernel_until_one_connects(
+        main_window, shell, tracker, qtbot):
+    # Spyder's console says so through the ShellConnect signals.
+    console = main_window.ipyconsole
+    qtbot.waitUntil(lambda: tracker.identity() is not None,
+                    timeout=EVAL_TIMEOUT)
+    with qtbot.waitSignal(tracker.sig_console_changed, timeout=EVAL_TIMEOUT):
+        console.sig_shellwidget_errored.emit(shell)
+    assert tracker.state == ConsoleState.NONE
+    assert tracker.identity() is None
+    with qtbot.waitSignal(tracker.sig_console_changed, timeout=EVAL_TIMEOUT):
+        console.sig_shellwidget_created.emit(shell)
+    assert tracker.state == ConsoleState.IDLE
+    qtbot.waitUntil(lambda: tracker.identity() is not None,
+                    timeout=EVAL_TIMEOUT)
+
+
 def test_tracker_reports_cwd_changes(shell, tracker, qtbot, tmp_path):
     target = tmp_path / "elsewhere"
     target.mkdir()
@@ -428,7 +446,7 @@ def test_kernel_of_a_console_without_manager_is_found_off_the_gui_thread(
     try:
         handler = SimpleNamespace(connection_file=str(connection_file),
                                   kernel_manager=None)
-        watcher = _ShellWatcher(SimpleNamespace(kernel_handler=handler))
+        watcher = ShellWatcher(SimpleNamespace(kernel_handler=handler))
         with qtbot.waitSignal(watcher.sig_kernel_changed, timeout=EVAL_TIMEOUT):
             assert watcher.kernel_process() == (None, None)
         pid, started = watcher.kernel_process()
