@@ -1,12 +1,10 @@
 """The Runs table in a real Spyder main window, on logs written by real
 writers, a diverged (NaN) run among them."""
 
-import psutil
 import pytest
 from qtpy.QtCore import Qt
-from qtpy.QtWidgets import QApplication
 
-from spyder_helpers import kill_processes, tensorboard_processes
+from spyder_helpers import spyder_main_window
 from runs_logs import NAN_RUN, PLAIN_RUN, RUNS, write_runs_logs
 
 WAIT_MS = 60000
@@ -17,34 +15,9 @@ pytestmark = pytest.mark.filterwarnings("ignore::UserWarning",
 
 @pytest.fixture(scope="module")
 def main_window():
-    """Spyder's main window for the module (as in test_mainwindow.py)."""
-    from spyder import dependencies
-    from spyder.api.plugin_registration.registry import PLUGIN_REGISTRY
-    from spyder.app import start
-    from spyder.config.manager import CONF
-
-    CONF.set("tours", "show_tour_message", False)
-    CONF.set("main", "single_instance", False)
-    CONF.set(PLUGIN_REGISTRY._external_plugins_conf_section,
-             "tblogs/enable", True)
-    QApplication.processEvents()
-    dependencies.DEPENDENCIES = []
-    PLUGIN_REGISTRY.reset()
-    CONF._observers.pop("tblogs", None)
-    children_before = {child.pid for child in
-                       psutil.Process().children(recursive=True)}
-    window = start.main()
-    QApplication.processEvents()
-    yield window
-    try:
-        window.close()
-    finally:
-        kill_processes(tensorboard_processes())
-        started = [child for child in psutil.Process().children(
-            recursive=True) if child.pid not in children_before]
-        _gone, alive = psutil.wait_procs(started, timeout=15)
-        kill_processes(alive)
-        CONF.reset_to_defaults(notification=False)
+    """Spyder's main window for the module."""
+    with spyder_main_window() as state:
+        yield state["window"]
 
 
 def test_runs_table_in_spyder_shows_the_nan_alarm(qtbot, main_window,
