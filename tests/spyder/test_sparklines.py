@@ -7,8 +7,9 @@ import pytest
 from qtpy.QtCore import QPoint, Qt
 
 from spyder_tblogs.logs import LogIndex
-from spyder_tblogs.spyder.widgets.sparklines import (
-    RUN_COLORS, SparklineChart, SparklinesWidget, format_step, format_value)
+from spyder_tblogs.spyder.widgets.sparkline_chart import (
+    RUN_COLORS, SparklineChart, format_step, format_value)
+from spyder_tblogs.spyder.widgets.sparklines import SparklinesWidget
 
 
 def write_scalars(logdir, steps, values, tag="loss", extra_tag=None):
