@@ -23,6 +23,7 @@ from spyder.utils.icon_manager import ima
 
 from spyder_tblogs.logs.diagnostics import LIVE_SECONDS
 from spyder_tblogs.logs.info import RUN_NAME, RunInfo
+from spyder_tblogs.spyder.read_only_items import ReadOnlyItemsMixin
 from spyder_tblogs.spyder.snapshots import RootBatch
 from spyder_tblogs.spyder.tree_display import (
     COLUMN_TITLES, ICON_NAMES, Column, display_text, icon_name, tooltip_text)
@@ -57,7 +58,7 @@ class ExtraColumn:
 
 # ---- The model
 # ----------------------------------------------------------------------------
-class LogTreeModel(QAbstractItemModel):
+class LogTreeModel(ReadOnlyItemsMixin, QAbstractItemModel):
     """Tree of log roots, runs (nested the way their names nest) and files."""
 
     def __init__(self, parent=None):
@@ -235,11 +236,6 @@ class LogTreeModel(QAbstractItemModel):
             if extra < len(self._extra_columns):
                 return self._extra_columns[extra].title
         return None
-
-    def flags(self, index):
-        if not index.isValid():
-            return Qt.NoItemFlags
-        return Qt.ItemIsEnabled | Qt.ItemIsSelectable
 
     def data(self, index, role=Qt.DisplayRole):
         if not index.isValid():

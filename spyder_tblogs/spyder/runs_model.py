@@ -20,6 +20,7 @@ from qtpy.QtCore import QAbstractTableModel, QModelIndex, Qt
 from spyder.api.translations import _
 from spyder.utils.icon_manager import ima
 
+from spyder_tblogs.spyder.read_only_items import ReadOnlyItemsMixin
 from spyder_tblogs.spyder.runs_rows import (
     DIAGNOSTICS, PATH, RUN, SEVERITY, STATUS, TAG_FIELDS, ColumnKind,
     RowFilter, sorted_positions)
@@ -65,7 +66,7 @@ def format_value(value) -> str:
     return str(value)
 
 
-class RunsTableModel(QAbstractTableModel):
+class RunsTableModel(ReadOnlyItemsMixin, QAbstractTableModel):
     """The runs of a :class:`~.runs_rows.RunsTable`, sorted and filtered."""
 
     def __init__(self, parent=None):
@@ -164,11 +165,6 @@ class RunsTableModel(QAbstractTableModel):
                 return _("Exact {} of {} over every point written").format(
                     column.kind, column.name)
         return None
-
-    def flags(self, index):
-        if not index.isValid():
-            return Qt.NoItemFlags
-        return Qt.ItemIsEnabled | Qt.ItemIsSelectable
 
     def data(self, index, role=Qt.DisplayRole):
         if not index.isValid() or not 0 <= index.row() < len(self._order):
