@@ -19,23 +19,23 @@ import logging
 import threading
 import time
 
-from qtpy.QtCore import QObject, Signal, Slot
+from qtpy.QtCore import Signal, Slot
 
 from spyder_tblogs.logs.export import ExportError, export_scalars
 from spyder_tblogs.logs.info import RunInfo
 from spyder_tblogs.logs.runs_table import table_rows, write_table_csv
 from spyder_tblogs.spyder.runs_rows import build_table
+from spyder_tblogs.spyder.workers.thread import NoSetupWorker
 
 logger = logging.getLogger(__name__)
 
 
-class RunsTableWorker(QObject):
+class RunsTableWorker(NoSetupWorker):
     """Build Runs tables in a worker thread, newest request only."""
 
     sig_table = Signal(int, object)
     """``(generation, RunsTable)``."""
 
-    sig_teardown_requested = Signal(object)
     _sig_build = Signal(int, str, object, object, object)
 
     def __init__(self):
@@ -43,7 +43,6 @@ class RunsTableWorker(QObject):
         self._latest = 0
         self._lock = threading.Lock()
         self._sig_build.connect(self._build)
-        self.sig_teardown_requested.connect(self._teardown)
 
     def request_table(self, generation, root, run_rows, tags,
                       hidden_hparams):
@@ -53,14 +52,6 @@ class RunsTableWorker(QObject):
             self._latest = generation
         self._sig_build.emit(generation, root, tuple(run_rows), tags,
                              tuple(hidden_hparams))
-
-    @Slot()
-    def setup(self):
-        pass
-
-    @Slot(object)
-    def _teardown(self, done):
-        done.set()
 
     @Slot(int, str, object, object, object)
     def _build(self, generation, root, run_rows, tags, hidden_hparams):
@@ -76,7 +67,7 @@ class ExportCancelled(Exception):
     """The user cancelled the export (raised from its progress callback)."""
 
 
-class ExportWorker(QObject):
+class ExportWorker(NoSetupWorker):
     """Run exports one at a time in a worker thread."""
 
     sig_progress = Signal(object, object)
@@ -86,7 +77,6 @@ class ExportWorker(QObject):
     """``(output, error message)``: '' when it worked; 'cancelled' when
     cancelled."""
 
-    sig_teardown_requested = Signal(object)
     _sig_scalars = Signal(str, str, str)
     _sig_table = Signal(object, object, object, str)
 
@@ -98,7 +88,6 @@ class ExportWorker(QObject):
         self._cancel = threading.Event()
         self._sig_scalars.connect(self._export_scalars)
         self._sig_table.connect(self._export_table)
-        self.sig_teardown_requested.connect(self._teardown)
 
     # ---- API for the GUI thread
     def request_scalars(self, source, output, fmt):
@@ -117,14 +106,6 @@ class ExportWorker(QObject):
         self._cancel.set()
 
     # ---- Worker thread
-    @Slot()
-    def setup(self):
-        pass
-
-    @Slot(object)
-    def _teardown(self, done):
-        done.set()
-
     def _progress(self, done, total):
         if self._cancel.is_set():
             raise ExportCancelled()

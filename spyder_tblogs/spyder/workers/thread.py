@@ -1,9 +1,10 @@
-"""A QThread running one worker object, with a clean shutdown."""
+"""A QThread running one worker object, with a clean shutdown, and the base
+of the workers that need nothing set up or torn down in their thread."""
 
 import logging
 import threading
 
-from qtpy.QtCore import QThread
+from qtpy.QtCore import QObject, QThread, Signal, Slot
 
 logger = logging.getLogger(__name__)
 
@@ -42,3 +43,23 @@ class WorkerThread:
         self.thread.quit()
         if not self.thread.wait(timeout_ms):
             logger.warning("Thread %s did not stop", self.thread.objectName())
+
+
+class NoSetupWorker(QObject):
+    """A worker for :class:`WorkerThread` that holds nothing of its thread's
+    (no timers, watchers or processes): setup and teardown have nothing to
+    do."""
+
+    sig_teardown_requested = Signal(object)
+
+    def __init__(self):
+        super().__init__()
+        self.sig_teardown_requested.connect(self._teardown)
+
+    @Slot()
+    def setup(self):
+        pass
+
+    @Slot(object)
+    def _teardown(self, done):
+        done.set()
