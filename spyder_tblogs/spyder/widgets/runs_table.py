@@ -173,22 +173,12 @@ class RunsTableWidget(QWidget):
         menu.addAction(_("Default tags"),
                        lambda: self.sig_columns_chosen.emit(
                            None, self._hidden_hparams(table.hparams)))
-        if table.all_tags:
-            menu.addSection(_("Scalar tags"))
-        for tag in table.all_tags:
-            action = menu.addAction(tag)
-            action.setCheckable(True)
-            action.setChecked(tag in table.tags)
-            action.toggled.connect(
-                lambda on, tag=tag: self._toggle_tag(table, tag, on))
-        if table.all_hparams:
-            menu.addSection(_("Hyper-parameters"))
-        for name in table.all_hparams:
-            action = menu.addAction(name)
-            action.setCheckable(True)
-            action.setChecked(name in table.hparams)
-            action.toggled.connect(
-                lambda on, name=name: self._toggle_hparam(table, name, on))
+        _add_check_section(
+            menu, _("Scalar tags"), table.all_tags, table.tags,
+            lambda tag, on: self._toggle_tag(table, tag, on))
+        _add_check_section(
+            menu, _("Hyper-parameters"), table.all_hparams, table.hparams,
+            lambda name, on: self._toggle_hparam(table, name, on))
 
     def _hidden_hparams(self, shown):
         table = self.model.table
@@ -205,3 +195,15 @@ class RunsTableWidget(QWidget):
         shown = set(table.hparams) - {name} | ({name} if on else set())
         self.sig_columns_chosen.emit(tuple(table.tags),
                                      self._hidden_hparams(shown))
+
+
+def _add_check_section(menu, title, names, checked, on_toggled):
+    """A titled section of one checkable action per name (none at all
+    without names); ``on_toggled(name, checked)`` when one is toggled."""
+    if names:
+        menu.addSection(title)
+    for name in names:
+        action = menu.addAction(name)
+        action.setCheckable(True)
+        action.setChecked(name in checked)
+        action.toggled.connect(lambda on, name=name: on_toggled(name, on))
