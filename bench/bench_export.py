@@ -8,6 +8,7 @@ CSV file as well: the comparison favours tbparse.
 
     .venv/bin/pip install tbparse          # not a test dependency
     .venv/bin/python bench/bench_export.py [--scale S] [--repeats N]
+        [--only-ours]      # skip tbparse (a minute a run) while iterating
 """
 
 import argparse
@@ -53,6 +54,8 @@ def main(argv=None):
     parser.add_argument("--output")
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--only-ours", action="store_true",
+                        help="skip tbparse: no ratio, no verdict")
     args = parser.parse_args(argv)
     if args.child == "ours":
         return child_ours(args.dir, args.output)
@@ -73,6 +76,8 @@ def main(argv=None):
             print("  ours    run %d: %s, peak %s, %d points" % (
                 repeat + 1, fmt_seconds(result["seconds"]),
                 fmt_mb(result["peak_tree_rss_mb"]), result["points"]))
+    if args.only_ours:
+        return 0
     theirs = run_child([THIS, "--child", "tbparse", "--dir", logdir],
                        env={"TF_CPP_MIN_LOG_LEVEL": "3"})
     print("  tbparse: %s, peak %s, %d points" % (

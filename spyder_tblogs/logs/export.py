@@ -3,21 +3,23 @@
 One row per point, ``run,tag,step,wall_time,value``, in TensorBoard's load
 order: runs by name, then per tag (in order of first appearance) the
 files of the run by name, each in file order. Values are read from disk on
-demand with the index's reader (keeping every point instead of a preview),
-a batch of runs at a time so memory stays bounded, and in worker processes
-when there is a lot to read.
+demand, keeping every point instead of a preview. A local CSV export reads
+and formats whole runs, in worker processes when there is a lot to read
+(:mod:`~spyder_tblogs.logs.export_workers`); remote sources and Parquet go
+through the index's reader a batch of runs at a time, so memory stays
+bounded.
 """
 
-import csv
-import io
 import os
 
 from spyder_tblogs.logs.discovery import (
     FILE_PATH, FILE_SIZE, discover_runs, iter_files,
 )
+from spyder_tblogs.logs.export_csv import CSV_HEADER, csv_chunks
+from spyder_tblogs.logs.export_workers import (
+    PathSink, StreamSink, WorkerDied, export_csv_in_processes, write_run,
+)
 from spyder_tblogs.logs.remote import RemoteLogdir, is_remote, remote_errors
-from spyder_tblogs.logs.file_state import KIND, POINTS, SERIES, FileState
-from spyder_tblogs.logs.reader import read_event_file
 
 __all__ = ["export_scalars", "ExportError", "EXPORT_COLUMNS", "FORMATS"]
 
@@ -78,6 +80,9 @@ def _batches(runs, batch_bytes):
 
 def _read(paths, size, workers, remote):
     """Read ``paths`` keeping every point; return their states by path."""
+    from spyder_tblogs.logs.file_state import FileState
+    from spyder_tblogs.logs.reader import read_event_file
+
     states = [FileState(path, series_limit=None) for path in paths]
     if remote is not None:
         for state, (_, file_size) in zip(states, paths.items()):
@@ -99,6 +104,8 @@ def _read(paths, size, workers, remote):
 
 def _run_series(paths, states):
     """``{tag: [points array per file]}`` of a run, tags in first-seen order."""
+    from spyder_tblogs.logs.file_state import KIND, POINTS, SERIES
+
     series = {}
     for path in paths:
         for tag, tag_state in states[path].tags.items():
@@ -107,27 +114,17 @@ def _run_series(paths, states):
     return series
 
 
-def _csv_prefix(run, tag):
-    line = io.StringIO()
-    csv.writer(line, lineterminator="").writerow([run, tag, ""])
-    return line.getvalue()
-
-
 class _CsvSink:
-    def __init__(self, stream):
-        self.stream = stream
-        stream.write(",".join(EXPORT_COLUMNS) + "\n")
+    def __init__(self, sink):
+        self.sink = sink
+        sink.write_text(CSV_HEADER)
 
-    def write(self, run, tag, points):
-        prefix = _csv_prefix(run, tag)
-        # %r: the shortest text that reads back as the same double.
-        row = prefix + "%d,%r,%r\n"
-        self.stream.write("".join([
-            row % (points[index], points[index + 1], points[index + 2])
-            for index in range(0, len(points), 3)]))
+    def write(self, run, series):
+        for text in csv_chunks(run, series):
+            self.sink.write_text(text)
 
     def close(self):
-        self.stream.flush()
+        pass
 
 
 class _ParquetSink:
@@ -145,7 +142,12 @@ class _ParquetSink:
             ("value", pyarrow.float64())])
         self.writer = pyarrow.parquet.ParquetWriter(path, self.schema)
 
-    def write(self, run, tag, points):
+    def write(self, run, series):
+        for tag, parts in series.items():
+            for points in parts:
+                self._write(run, tag, points)
+
+    def _write(self, run, tag, points):
         count = len(points) // 3
         pyarrow = self.pyarrow
         table = pyarrow.table({
@@ -174,8 +176,11 @@ def export_scalars(source, output, *, fmt="csv", workers=None, progress=None,
     workers : int, optional
         Reader processes (default: one per CPU when there is a lot to read).
     progress : callable, optional
-        ``progress(bytes_read, bytes_total)`` after each batch; raising
+        ``progress(bytes_read, bytes_total)`` as runs are done; raising
         from it (say, a cancelled export) stops the export.
+    batch_bytes : int, optional
+        Bytes of event files read at a time from a remote source or for
+        Parquet (a local CSV export holds one run per process).
 
     Returns
     -------
@@ -194,12 +199,12 @@ def export_scalars(source, output, *, fmt="csv", workers=None, progress=None,
     runs = _runs_of(source, remote)
     total = sum(run[2] for run in runs)
     workers = workers or os.cpu_count() or 1
+    job = (runs, workers, progress, total, batch_bytes, remote)
     if isinstance(output, (str, os.PathLike)):
         target = os.fspath(output)
         partial = target + ".partial"
         try:
-            count = _export_to_path(runs, partial, fmt, workers, progress,
-                                    total, batch_bytes, remote)
+            count = _export_to_path(partial, fmt, *job)
             os.replace(partial, target)
         except BaseException:
             if os.path.exists(partial):
@@ -208,25 +213,44 @@ def export_scalars(source, output, *, fmt="csv", workers=None, progress=None,
         return count
     if fmt != "csv":
         raise ExportError("Parquet needs a file name, not a stream")
-    return _export(runs, _CsvSink(output), workers, progress, total,
-                   batch_bytes, remote)
+    return _export_csv(StreamSink(output), None, *job)
 
 
-def _export_to_path(runs, path, fmt, workers, progress, total, batch_bytes,
-                    remote):
+def _export_to_path(path, fmt, *job):
     try:
         if fmt == "parquet":
-            return _export(runs, _ParquetSink(path), workers, progress, total,
-                           batch_bytes, remote)
-        with open(path, "w", encoding="utf-8", newline="") as stream:
-            return _export(runs, _CsvSink(stream), workers, progress, total,
-                           batch_bytes, remote)
+            return _export(_ParquetSink(path), *job)
+        with open(path, "wb") as stream:
+            return _export_csv(PathSink(stream),
+                               os.path.dirname(os.path.abspath(path)), *job)
     except OSError as error:
         raise ExportError("cannot write %s: %s"
                           % (path, error.strerror or error)) from None
 
 
-def _export(runs, sink, workers, progress, total, batch_bytes, remote):
+def _export_csv(sink, part_dir, runs, workers, progress, total, batch_bytes,
+                remote):
+    if remote is not None:
+        return _export(_CsvSink(sink), runs, workers, progress, total,
+                       batch_bytes, remote)
+    sink.write_text(CSV_HEADER)
+    count = start = 0
+    if workers > 1 and len(runs) > 1 and total >= PARALLEL_MIN_BYTES:
+        try:
+            return export_csv_in_processes(runs, sink, workers, progress,
+                                           total, part_dir)
+        except WorkerDied as died:     # export the runs left here
+            start, count = died.args
+    done = sum(run[2] for run in runs[:start])
+    for label, paths, size, _ in runs[start:]:
+        count += write_run(sink.write_text, label, paths)
+        done += size
+        if progress is not None:
+            progress(done, total)
+    return count
+
+
+def _export(sink, runs, workers, progress, total, batch_bytes, remote):
     count = done = 0
     try:
         for batch, size in _batches(runs, batch_bytes):
@@ -234,10 +258,10 @@ def _export(runs, sink, workers, progress, total, batch_bytes, remote):
                             for path, file_size in zip(run[1], run[3])},
                            size, workers, remote)
             for name, paths, _, _ in batch:
-                for tag, parts in _run_series(paths, states).items():
-                    for points in parts:
-                        sink.write(name, tag, points)
-                        count += len(points) // 3
+                series = _run_series(paths, states)
+                sink.write(name, series)
+                count += sum(len(points) for parts in series.values()
+                             for points in parts) // 3
             done += size
             if progress is not None:
                 progress(done, total)

@@ -19,7 +19,7 @@ import threading
 
 from spyder_tblogs.logs.reader import read_event_file
 
-__all__ = ["read_in_processes"]
+__all__ = ["read_in_processes", "start_worker"]
 
 # subprocess.CREATE_NO_WINDOW (only defined on Windows): no console window
 # flashes for each worker when Spyder runs under pythonw.
@@ -35,8 +35,17 @@ _BOOTSTRAP = (
     "import sys\n"
     "sys.path[:] = [p for p in sys.path if p not in ('', '.')]\n"
     "sys.path.append(%r)\n"
-    "from spyder_tblogs.logs.worker import main\n"
-    "sys.exit(main())\n" % _PACKAGE_PARENT)
+    "from %s import main\n"
+    "sys.exit(main())\n")
+
+
+def start_worker(module="spyder_tblogs.logs.worker"):
+    """Start a fresh interpreter running ``module.main()``, talking to it
+    through pipes on its stdin and stdout."""
+    return subprocess.Popen(
+        [sys.executable, "-c", _BOOTSTRAP % (_PACKAGE_PARENT, module)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        creationflags=_CREATION_FLAGS)
 
 
 def _balance(states, workers):
@@ -61,10 +70,7 @@ def read_in_processes(states, workers):
     processes = []
     try:
         for batch in _balance(states, workers):
-            process = subprocess.Popen(
-                [sys.executable, "-c", _BOOTSTRAP],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                creationflags=_CREATION_FLAGS)
+            process = start_worker()
             processes.append((process, pickle.dumps(
                 batch, protocol=pickle.HIGHEST_PROTOCOL)))
         outputs = [None] * len(processes)
