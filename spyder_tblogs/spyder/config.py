@@ -16,7 +16,6 @@ CONF_SECTION = "tblogs"
 DEFAULT_HOST = "127.0.0.1"
 
 
-
 def watches_by_default(platform=sys.platform):
     """Whether log files are watched (not only polled) unless the user says.
 

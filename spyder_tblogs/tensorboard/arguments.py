@@ -19,6 +19,7 @@ import os
 import sys
 import warnings
 
+from spyder_tblogs.tensorboard.identity import stored_spelling
 from spyder_tblogs.tensorboard.instance import (
     TensorBoardError, TensorBoardSecurityWarning)
 from spyder_tblogs.logs.remote import url_scheme
@@ -125,7 +126,9 @@ def security_warning(host):
 
 
 def normalize_logdir(logdir, must_exist=True):
-    """Return the real path of ``logdir`` (it identifies an instance).
+    """Return the real path of ``logdir`` (it identifies an instance),
+    spelled as its file system lists it (one spelling per directory on a
+    case-insensitive file system, see identity.py).
 
     A URL (``s3://bucket/prefix``) is kept as given, less surrounding blanks
     and trailing slashes: nothing local can check or resolve it, and
@@ -144,6 +147,8 @@ def normalize_logdir(logdir, must_exist=True):
         if os.path.exists(path):
             raise TensorBoardError(f"not a directory: {logdir}")
         raise TensorBoardError(f"log directory does not exist: {logdir}")
+    if os.path.isdir(path):
+        path = stored_spelling(path)
     return path
 
 

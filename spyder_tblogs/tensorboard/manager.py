@@ -8,10 +8,10 @@ and its HTTP server answers; other records are dropped, never acted on, and a
 fresh server started. Where a server listens is read from the operating
 system, not assumed from the host it was given.
 
-One server per log directory, whoever asks: a start without explicit extra
-arguments reuses any live server for that directory and interpreter (a
-caller's preference defaults are not explicit); only explicit ones must
-match. Servers run without TensorFlow unless asked (see launch_plan.py).
+One server per log directory, whoever asks and however it is spelled (see
+identity.py): a start without explicit extra arguments reuses any live
+server for that directory and interpreter (a caller's preference defaults
+are not explicit); only explicit ones must match. Servers run without TensorFlow unless asked (see launch_plan.py).
 """
 
 import contextlib
@@ -23,6 +23,7 @@ import time
 import psutil
 
 from spyder_tblogs.tensorboard import arguments as _arguments
+from spyder_tblogs.tensorboard import identity as _identity
 from spyder_tblogs.tensorboard import launch as _launch
 from spyder_tblogs.tensorboard import launch_plan as _launch_plan
 from spyder_tblogs.tensorboard import listening as _listening
@@ -158,17 +159,17 @@ class TensorBoardManager:
     def _live_instance(self, key, logdir, python, extra_args):
         """Return ``(key, instance)`` of a live server to reuse, or None.
 
-        The record of ``key`` first (one file read); without explicit extra
-        arguments, then any live one for this log directory and interpreter.
+        The record of ``key`` first (one file read); then any live one
+        :func:`~.identity.serves` this log directory and interpreter,
+        however spelled (another case, a bind mount), with the same explicit
+        extra arguments if there are any.
         """
         status, instance = self._registered_status(key)
         if status == "alive":
             return key, instance
-        if extra_args:
-            return None
         for other_key, other, _ in self.registry.records():
-            if other_key != key and other.logdir == logdir and \
-                    other.python == python:
+            if other_key != key and \
+                    _identity.serves(other, logdir, python, extra_args):
                 status, instance = self._registered_status(other_key)
                 if status == "alive":
                     return other_key, instance
@@ -411,8 +412,8 @@ class TensorBoardManager:
         ----------
         target : TensorBoardInstance, int or str
             An instance, the pid of a registered instance, or a log directory
-            (every instance serving it is stopped). Unregistered pids are
-            never signalled.
+            (every instance serving it, however spelled, is stopped).
+            Unregistered pids are never signalled.
         grace : float
             Seconds between SIGTERM and SIGKILL.
 
@@ -422,26 +423,12 @@ class TensorBoardManager:
             Pids of all processes signalled (servers and their children);
             empty if nothing matched.
         """
-        matches = []
-        if isinstance(target, TensorBoardInstance):
-            for key, instance, _ in self.registry.records():
-                if _same(instance, target):
-                    matches.append((key, instance))
-            if not matches:
-                # Record gone (pruned elsewhere) but the caller holds proof
-                # of identity (pid + creation time).
-                key = identity_hash(target.logdir, target.python,
-                                    target.extra_args)
-                matches.append((key, target))
-        elif isinstance(target, int) and not isinstance(target, bool):
-            matches = [(key, instance)
-                       for key, instance, _ in self.registry.records()
-                       if instance.pid == target]
-        else:
+        logdir = None
+        if isinstance(target, bool) or \
+                not isinstance(target, (TensorBoardInstance, int)):
             logdir = _arguments.normalize_logdir(target, must_exist=False)
-            matches = [(key, instance)
-                       for key, instance, _ in self.registry.records()
-                       if instance.logdir == logdir]
+        matches = _identity.records_to_stop(self.registry.records(), target,
+                                            logdir)
         stopped = []
         for key, instance in matches:
             stopped.extend(self._stop_one(key, instance, grace))
