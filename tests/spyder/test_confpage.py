@@ -25,6 +25,7 @@ from test_actions import (  # noqa: F401
     fast_tensorboard, project, tensorflow_hiding_path)
 from spyder_tblogs.logs import find_log_roots
 from spyder_tblogs.spyder.api import InterpreterMode, OpenTarget
+from spyder_tblogs.spyder.config import watches_by_default
 from spyder_tblogs.tensorboard import TensorFlowChoice, TensorFlowUse
 
 WAIT_MS = 15000
@@ -285,10 +286,11 @@ def test_discovery_options_change_the_tree(qtbot, page, plugin, tmp_path):
                     timeout=WAIT_MS)
 
     # File watching off, then on again, without restarting Spyder; the runs
-    # stay (polling goes on).
+    # stay (polling goes on). It starts off on Windows.
     worker = pane.index.worker
-    qtbot.waitUntil(lambda: pane.index.watching
-                    and bool(worker.watched_roots()), timeout=WAIT_MS)
+    if watches_by_default():
+        qtbot.waitUntil(lambda: pane.index.watching
+                        and bool(worker.watched_roots()), timeout=WAIT_MS)
     set_checked(page, "file_watching", False)
     page.apply_changes()
     qtbot.waitUntil(lambda: not pane.index.watching
@@ -299,6 +301,32 @@ def test_discovery_options_change_the_tree(qtbot, page, plugin, tmp_path):
                     and sorted(worker.watched_roots()) == everything,
                     timeout=WAIT_MS)
     assert shown_roots() == everything
+
+
+@pytest.fixture
+def windows_defaults(tblogs_conf):
+    """The file-watching option as a new configuration has it on Windows."""
+    tblogs_conf.set("tblogs", "file_watching", watches_by_default("win32"))
+
+
+def test_windows_polls_until_watching_is_ticked(qtbot, windows_defaults,
+                                                page, plugin, tmp_path):
+    pane = plugin.get_widget()
+    project = tmp_path / "project"
+    write_run(str(project / "logs" / "train"), steps=2)
+    pane.set_project(str(project))
+    qtbot.waitUntil(lambda: pane.is_idle() and [
+        node.root_path for node in pane.model.root_nodes()] == [
+        str(project / "logs")], timeout=WAIT_MS)
+    assert not option_widget(page, "file_watching").isChecked()
+    assert not pane.index.watching
+    assert pane.index.worker.watched_roots() == ()
+
+    set_checked(page, "file_watching", True)
+    page.apply_changes()
+    qtbot.waitUntil(lambda: pane.index.watching and
+                    pane.index.worker.watched_roots() == (
+                        str(project / "logs"),), timeout=WAIT_MS)
 
 
 def test_polling_interval_reaches_the_worker_timer(qtbot, page, plugin):
