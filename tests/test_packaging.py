@@ -2,6 +2,7 @@
 entry point names the plugin, and the lower floors stay free of the upper ones."""
 
 import ast
+import importlib.util
 import json
 import os
 import pathlib
@@ -226,3 +227,14 @@ def test_python_test_script_does_what_the_bash_scripts_do(tmp_path):
     os.utime(stamp, (1e9 - 1, 1e9 - 1))
     assert dry_run(tmp_path, "tests/logs", "-x") == bootstrap[1:] + \
         [pytest_call]
+
+
+def test_python_test_script_finds_the_windows_venv_interpreter():
+    spec = importlib.util.spec_from_file_location(
+        "test_script", ROOT / "scripts" / "test.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    assert script.venv_python(windows=True) == os.path.join(
+        ".venv", "Scripts", "python.exe")
+    assert script.venv_python(windows=False) == os.path.join(
+        ".venv", "bin", "python")

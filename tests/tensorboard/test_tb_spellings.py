@@ -89,8 +89,11 @@ def test_case_sensitive_directories_stay_apart(sandbox):
 # --- Real mounts (root on Linux; skipped where the container forbids them) --
 
 def _run(*command):
-    return subprocess.run(command, stdin=subprocess.DEVNULL,
-                          capture_output=True, text=True)
+    result = subprocess.run(command, stdin=subprocess.DEVNULL,
+                            capture_output=True, text=True)
+    # One line, for skip reasons.
+    result.stderr = " ".join(result.stderr.split())
+    return result
 
 
 @contextlib.contextmanager
@@ -102,7 +105,7 @@ def _mounted(mount_command, point):
     point.mkdir(exist_ok=True)
     result = _run(*mount_command)
     if result.returncode != 0:
-        pytest.skip(f"cannot mount here: {result.stderr.strip()}")
+        pytest.skip(f"cannot mount here: {result.stderr}")
     try:
         yield point
     finally:
@@ -126,32 +129,40 @@ def test_a_bind_mount_is_the_same_directory(manager, logdir, sandbox):
 
 
 def _case_insensitive_mount(sandbox):
-    """Try the file systems that ignore case; return how to mount one."""
+    """Try the file systems that ignore case; return ``(mount command,
+    mount point, whether case is ignored only in a directory marked +F)``.
+    """
     point = sandbox / "nocase"
-    image = sandbox / "nocase.img"
+    image = str(sandbox / "nocase.img")
+    loop = ("mount", "-o", "loop", image, str(point))
+    attempts = [
+        # Linux 6.13+ with CONFIG_UNICODE: no image needed.
+        ("tmpfs casefold", None,
+         ("mount", "-t", "tmpfs", "-o", "casefold", "tmpfs", str(point)),
+         False),
+        ("vfat", ("mkfs.vfat", image), loop, False),
+        # CONFIG_UNICODE: case is ignored in directories marked +F.
+        ("ext4 casefold", ("mkfs.ext4", "-q", "-O", "casefold", image),
+         loop, True),
+    ]
     reasons = []
-    attempts = [("tmpfs casefold", None,
-                 ("mount", "-t", "tmpfs", "-o", "casefold", "tmpfs",
-                  str(point)))]
-    if shutil.which("mkfs.vfat"):
-        attempts.append(("vfat", ("mkfs.vfat", str(image)),
-                         ("mount", "-o", "loop", str(image), str(point))))
-    else:
-        reasons.append("vfat: no mkfs.vfat")
-    for name, make, mount in attempts:
+    for name, make, mount, marked in attempts:
         if make is not None:
+            if shutil.which(make[0]) is None:
+                reasons.append(f"{name}: no {make[0]}")
+                continue
             with open(image, "wb") as stream:
-                stream.truncate(16 * 1024 * 1024)
+                stream.truncate(32 * 1024 * 1024)
             made = _run(*make)
             if made.returncode != 0:
-                reasons.append(f"{name}: {made.stderr.strip()}")
+                reasons.append(f"{name}: {made.stderr}")
                 continue
         point.mkdir(exist_ok=True)
         result = _run(*mount)
         if result.returncode == 0:
             _run("umount", "-l", str(point))
-            return mount, point
-        reasons.append(f"{name}: {result.stderr.strip() or 'refused'}")
+            return mount, point, marked
+        reasons.append(f"{name}: {result.stderr or 'refused'}")
     pytest.skip("no case-insensitive file system can be mounted here ("
                 + "; ".join(reasons) + ")")
 
@@ -159,20 +170,27 @@ def _case_insensitive_mount(sandbox):
 def test_another_case_on_a_case_insensitive_mount(manager, sandbox):
     if not sys.platform.startswith("linux") or os.geteuid() != 0:
         pytest.skip("mounting needs root on Linux")
-    mount, point = _case_insensitive_mount(sandbox)
+    mount, point, marked = _case_insensitive_mount(sandbox)
     with _mounted(mount, point):
-        (point / "Logs").mkdir()
-        if not (point / "LOGS").is_dir():
+        base = point
+        if marked:
+            base = point / "nocase"
+            base.mkdir()
+            flagged = _run("chattr", "+F", str(base))
+            if flagged.returncode != 0:
+                pytest.skip(f"cannot mark {base} +F: {flagged.stderr}")
+        (base / "Logs").mkdir()
+        if not (base / "LOGS").is_dir():
             pytest.skip("the mount does not ignore case")
-        stored = str(point / "Logs")
-        assert arguments.normalize_logdir(str(point / "lOGS")) == stored
-        first = manager.start(str(point / "LOGS"))
+        stored = str(base / "Logs")
+        assert arguments.normalize_logdir(str(base / "lOGS")) == stored
+        first = manager.start(str(base / "LOGS"))
         try:
             assert first.logdir == stored
-            again = manager.start(str(point / "logs"))
+            again = manager.start(str(base / "logs"))
             assert (again.pid, again.reused) == (first.pid, True)
-            assert manager.find(str(point / "LoGs")).pid == first.pid
-            assert identity.same_logdir(str(point / "logs"), stored)
-            _stop_and_check(manager, str(point / "lOgS"), first)
+            assert manager.find(str(base / "LoGs")).pid == first.pid
+            assert identity.same_logdir(str(base / "logs"), stored)
+            _stop_and_check(manager, str(base / "lOgS"), first)
         finally:
             manager.stop(first)
