@@ -73,16 +73,17 @@ def main(argv=None):
             result = run_child([THIS, "--child", "ours", "--dir", logdir,
                                 "--output", output])
             ours.append(result)
-            print("  ours    run %d: %s, peak %s, %d points" % (
+            print("  ours    run %d: %s, peak %s, %d points, CPU %s" % (
                 repeat + 1, fmt_seconds(result["seconds"]),
-                fmt_mb(result["peak_tree_rss_mb"]), result["points"]))
+                fmt_mb(result["peak_tree_rss_mb"]), result["points"],
+                fmt_seconds(result["cpu_s"])))
     if args.only_ours:
         return 0
     theirs = run_child([THIS, "--child", "tbparse", "--dir", logdir],
                        env={"TF_CPP_MIN_LOG_LEVEL": "3"})
-    print("  tbparse: %s, peak %s, %d points" % (
+    print("  tbparse: %s, peak %s, %d points, CPU %s" % (
         fmt_seconds(theirs["seconds"]), fmt_mb(theirs["peak_tree_rss_mb"]),
-        theirs["points"]))
+        theirs["points"], fmt_seconds(theirs["cpu_s"])))
     seconds = median([result["seconds"] for result in ours])
     rss = median([result["peak_tree_rss_mb"] for result in ours])
     ratio = theirs["seconds"] / seconds

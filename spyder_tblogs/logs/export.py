@@ -15,7 +15,6 @@ import os
 from spyder_tblogs.logs.discovery import (
     FILE_PATH, FILE_SIZE, discover_runs, iter_files,
 )
-from spyder_tblogs.logs.export_csv import CSV_HEADER, csv_chunks
 from spyder_tblogs.logs.export_workers import (
     PathSink, StreamSink, WorkerDied, export_csv_in_processes, write_run,
 )
@@ -25,6 +24,7 @@ __all__ = ["export_scalars", "ExportError", "EXPORT_COLUMNS", "FORMATS"]
 
 EXPORT_COLUMNS = ("run", "tag", "step", "wall_time", "value")
 FORMATS = ("csv", "parquet")
+_CSV_HEADER = ",".join(EXPORT_COLUMNS) + "\n"
 # Bytes of event files read per batch: bounds the points held at once
 # (a scalar point is 24 bytes, from about 40 bytes on disk).
 BATCH_BYTES = 64 * 1024 * 1024
@@ -117,9 +117,11 @@ def _run_series(paths, states):
 class _CsvSink:
     def __init__(self, sink):
         self.sink = sink
-        sink.write_text(CSV_HEADER)
+        sink.write_text(_CSV_HEADER)
 
     def write(self, run, series):
+        from spyder_tblogs.logs.export_csv import csv_chunks
+
         for text in csv_chunks(run, series):
             self.sink.write_text(text)
 
@@ -233,7 +235,7 @@ def _export_csv(sink, part_dir, runs, workers, progress, total, batch_bytes,
     if remote is not None:
         return _export(_CsvSink(sink), runs, workers, progress, total,
                        batch_bytes, remote)
-    sink.write_text(CSV_HEADER)
+    sink.write_text(_CSV_HEADER)
     count = start = 0
     if workers > 1 and len(runs) > 1 and total >= PARALLEL_MIN_BYTES:
         try:

@@ -20,8 +20,6 @@ import sys
 import tempfile
 import threading
 
-from spyder_tblogs.logs.export_csv import csv_chunks
-
 __all__ = ["export_csv_in_processes", "write_run", "PathSink", "StreamSink",
            "WorkerDied"]
 
@@ -39,6 +37,8 @@ class WorkerDied(Exception):
 def write_run(write, label, paths):
     """Write the rows of the run made of ``paths`` with ``write(text)``;
     return the number of points."""
+    # Here, not at the top: the parent never reads (nor imports numpy).
+    from spyder_tblogs.logs.export_csv import csv_chunks
     from spyder_tblogs.logs.export_scan import run_series
 
     series = run_series(paths)
