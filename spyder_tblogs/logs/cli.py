@@ -9,15 +9,29 @@ from spyder_tblogs.logs.info import json_safe
 from spyder_tblogs.logs.printable import make_stream_safe, printable
 from spyder_tblogs.logs.remote import is_remote, remote_problem
 
-__all__ = ["add_parsers", "scan_command", "format_tree", "logdir_problem"]
+__all__ = ["add_parsers", "add_command", "scan_command", "format_tree",
+           "logdir_problem"]
+
+
+def add_command(subparsers, name, handler, help_text, description=None):
+    """Add the sub-command ``name`` to ``subparsers``; return its parser.
+
+    ``handler(args)`` runs it and returns the exit code (``__main__`` calls
+    ``args.handler``).
+    """
+    parser = subparsers.add_parser(name, help=help_text,
+                                   description=description)
+    parser.set_defaults(handler=handler)
+    return parser
 
 
 def add_parsers(subparsers):
     """Add the ``scan`` sub-command to ``subparsers``."""
-    parser = subparsers.add_parser(
-        "scan", help="list runs, event files, tags and diagnostics",
-        description="Read a TensorBoard log directory the way TensorBoard "
-                    "does (without TensorFlow) and explain what it will show.")
+    parser = add_command(
+        subparsers, "scan", scan_command,
+        "list runs, event files, tags and diagnostics",
+        "Read a TensorBoard log directory the way TensorBoard does (without "
+        "TensorFlow) and explain what it will show.")
     parser.add_argument("logdir", metavar="LOGDIR",
                         help="log directory (as for tensorboard --logdir), "
                              "or a URL such as s3://bucket/prefix")
@@ -25,7 +39,6 @@ def add_parsers(subparsers):
                         help="print the index as JSON")
     parser.add_argument("--workers", type=int, default=None,
                         help="reader processes (default: automatic)")
-    parser.set_defaults(handler=scan_command)
     return parser
 
 

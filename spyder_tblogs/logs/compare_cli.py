@@ -10,7 +10,7 @@ import json
 import sys
 import time
 
-from spyder_tblogs.logs.cli import logdir_problem
+from spyder_tblogs.logs.cli import add_command, logdir_problem
 from spyder_tblogs.logs.printable import make_stream_safe, printable
 
 __all__ = ["add_parsers"]
@@ -18,11 +18,12 @@ __all__ = ["add_parsers"]
 
 def add_parsers(subparsers):
     """Add the ``runs`` and ``export`` sub-commands to ``subparsers``."""
-    parser = subparsers.add_parser(
-        "runs", help="runs side by side: hyper-parameters and metrics",
-        description="One row per run: status, duration, highest step, "
-                    "hyper-parameters and, for each scalar tag, its last, "
-                    "smallest and largest value (from every point).")
+    parser = add_command(
+        subparsers, "runs", runs_command,
+        "runs side by side: hyper-parameters and metrics",
+        "One row per run: status, duration, highest step, hyper-parameters "
+        "and, for each scalar tag, its last, smallest and largest value (from "
+        "every point).")
     parser.add_argument("logdir", metavar="LOGDIR")
     parser.add_argument("--tags", default=None,
                         help="comma-separated scalar tags (default: the "
@@ -32,12 +33,12 @@ def add_parsers(subparsers):
                         help="print a JSON list of runs")
     output.add_argument("--csv", action="store_true",
                         help="print the table as CSV")
-    parser.set_defaults(handler=runs_command)
 
-    parser = subparsers.add_parser(
-        "export", help="every scalar point, one row each",
-        description="Write every scalar point of a log directory or run in "
-                    "long format: run,tag,step,wall_time,value.")
+    parser = add_command(
+        subparsers, "export", export_command,
+        "every scalar point, one row each",
+        "Write every scalar point of a log directory or run in long format: "
+        "run,tag,step,wall_time,value.")
     parser.add_argument("source", metavar="LOGDIR_OR_RUN")
     target = parser.add_mutually_exclusive_group(required=True)
     target.add_argument("--csv", metavar="OUT",
@@ -46,7 +47,6 @@ def add_parsers(subparsers):
                         help="Parquet file to write (needs pyarrow)")
     parser.add_argument("--workers", type=int, default=None,
                         help="reader processes (default: automatic)")
-    parser.set_defaults(handler=export_command)
 
 
 def _directory_problem(command, path):

@@ -15,10 +15,15 @@ import time
 from dataclasses import dataclass, field
 
 from spyder_tblogs.logs.filenames import is_event_file_name
+# FILE_* re-exported: export.py reads discovered files by them.
+from spyder_tblogs.logs.rows import (
+    DISCOVERED_FILE_FIELD_COUNT, FILE_DEVICE, FILE_INODE, FILE_MTIME,
+    FILE_NAME, FILE_PATH, FILE_SIZE,
+)
 
 __all__ = ["discover_runs", "Discovery", "find_log_roots", "iter_files",
            "DEFAULT_SKIP", "FILE_NAME", "FILE_PATH", "FILE_SIZE", "FILE_MTIME",
-           "FILE_DEVICE", "FILE_INODE", "FILE_FIELD_COUNT"]
+           "FILE_DEVICE", "FILE_INODE"]
 
 DEFAULT_SKIP = frozenset({
     ".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "env", ".env",
@@ -28,17 +33,11 @@ DEFAULT_SKIP = frozenset({
 })
 
 
-# Fields of a discovered event file: ``(name, path, size, mtime, device,
-# inode)``, from one ``os.stat``.
-FILE_NAME, FILE_PATH, FILE_SIZE, FILE_MTIME, FILE_DEVICE, FILE_INODE = range(6)
-FILE_FIELD_COUNT = 6
-
-
 def iter_files(values):
     """Yield the ``(name, path, size, mtime, device, inode)`` of each file
     of a run of :attr:`Discovery.runs`."""
-    for start in range(0, len(values), FILE_FIELD_COUNT):
-        yield values[start:start + FILE_FIELD_COUNT]
+    for start in range(0, len(values), DISCOVERED_FILE_FIELD_COUNT):
+        yield values[start:start + DISCOVERED_FILE_FIELD_COUNT]
 
 
 @dataclass
@@ -49,7 +48,7 @@ class Discovery:
     ----------
     runs : dict
         Run name -> its event files sorted by name, their fields (see
-        ``FILE_NAME`` ... ``FILE_INODE``) end to end in one flat tuple;
+        ``rows.DISCOVERED_FILE_FIELDS``) end to end in one flat tuple;
         :func:`iter_files` yields them file by file.
     paths : dict
         Run name -> the run's absolute directory.

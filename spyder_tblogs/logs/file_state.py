@@ -1,11 +1,20 @@
 """What the reader remembers of one event file between reads.
 
 A :class:`FileState` is small and picklable (it crosses to reader worker
-processes and back); its per-tag state is a plain list indexed by the
-constants below, because the reader's loop touches it millions of times.
+processes and back); its per-tag state is a plain list laid out as
+:data:`~spyder_tblogs.logs.rows.TAG_STATE_FIELDS`, because the reader's loop
+touches it millions of times.
 """
 
 from array import array
+
+# The tag-state and series layouts live in rows.py; re-exported here, where
+# the reader's callers have always found them.
+from spyder_tblogs.logs.rows import (
+    COUNT, FIRST_STEP, FIRST_WALL, KIND, LAST_STEP, LAST_VALUE, LAST_WALL,
+    MAX_STEP, MAX_VALUE, MAX_VALUE_STEP, MIN_STEP, MIN_VALUE, MIN_VALUE_STEP,
+    MODE, NONFINITE, POINTS, REGRESSIONS, SEEN, SERIES, STRIDE,
+)
 
 _INF = float("inf")
 
@@ -32,18 +41,8 @@ _LEGACY_KINDS = {
     "audio": "audio",
 }
 
-# Tag state: a list, because the hot loop indexes it millions of times.
-COUNT, FIRST_STEP, LAST_STEP, MIN_STEP, MAX_STEP = 0, 1, 2, 3, 4
-LAST_WALL, LAST_VALUE, KIND, MODE, SERIES, REGRESSIONS = 5, 6, 7, 8, 9, 10
-FIRST_WALL = 11
-# Scalars: the smallest and largest finite value and their steps, and the
-# first value that was not finite as (step, value, last value before it).
-MIN_VALUE, MIN_VALUE_STEP, MAX_VALUE, MAX_VALUE_STEP, NONFINITE = (
-    12, 13, 14, 15, 16)
-# How a tag's scalar value is read.
+# How a tag's scalar value is read (its state's MODE).
 NO_VALUE, SIMPLE_VALUE, TENSOR_VALUE = 0, 1, 2
-# Series: [stride, points seen, array('d') of step, wall_time, value triples]
-STRIDE, SEEN, POINTS = 0, 1, 2
 
 
 class FileState:
@@ -151,8 +150,8 @@ class FileState:
         tags = self.tags.values()
         if not tags:
             return None, None
-        return (min(tag_state[3] for tag_state in tags),
-                max(tag_state[4] for tag_state in tags))
+        return (min(tag_state[MIN_STEP] for tag_state in tags),
+                max(tag_state[MAX_STEP] for tag_state in tags))
 
     @property
     def partial_tail_bytes(self):
@@ -180,18 +179,20 @@ def new_tag_state(value, step, wall_time):
         mode = TENSOR_VALUE
     else:
         mode = NO_VALUE
+    # A series: [STRIDE, SEEN, POINTS].
     series = [1, 0, array("d")] if mode else None
-    return [0, step, step, step, step, wall_time, None, kind, mode, series, 0,
-            wall_time, _INF, None, -_INF, None, None]
+    return _tag_state(kind, mode, series, step, wall_time)
 
 
 def new_event_tag_state(kind, step, wall_time):
-    return [0, step, step, step, step, wall_time, None, kind, NO_VALUE, None,
-            0, wall_time, _INF, None, -_INF, None, None]
+    """Return the state of a tag of graph events (no values)."""
+    return _tag_state(kind, NO_VALUE, None, step, wall_time)
 
 
-
-
+def _tag_state(kind, mode, series, step, wall_time):
+    # In the order of rows.TAG_STATE_FIELDS (tests/logs/test_logs_rows.py).
+    return [0, step, step, step, step, wall_time, None, kind, mode, series, 0,
+            wall_time, _INF, None, -_INF, None, None]
 
 
 def thin_series(series):

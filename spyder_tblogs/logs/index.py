@@ -1,7 +1,8 @@
 """The log index: runs, event files, tags and diagnostics of a log directory.
 
 :class:`LogIndex` keeps one :class:`~spyder_tblogs.logs.reader.FileState`
-per event file (pickled between refreshes, see ``_rest``).
+per event file (in a :class:`~spyder_tblogs.logs.state_store.StateStore`,
+pickled between refreshes).
 :meth:`LogIndex.refresh` rediscovers the runs, reads only
 the bytes appended since the last refresh (in worker processes when there
 is a lot to read) and rebuilds the immutable :class:`RunInfo` snapshots of
@@ -18,18 +19,18 @@ from spyder_tblogs.logs.diagnostics import (
     STALE_AFTER_SECONDS, logdir_diagnostics, remote_diagnostic,
     run_diagnostics,
 )
-from spyder_tblogs.logs.discovery import (
-    FILE_DEVICE, FILE_INODE, FILE_MTIME, FILE_NAME, FILE_PATH, FILE_SIZE,
-    discover_runs, iter_files,
-)
-from spyder_tblogs.logs.filenames import parse_event_file_name
+from spyder_tblogs.logs.discovery import discover_runs, iter_files
 from spyder_tblogs.logs.info import (
     IndexUpdate, RunInfo, flat_hparams,
 )
 from spyder_tblogs.logs.records import HEADER_SIZE
 from spyder_tblogs.logs.remote import RemoteLogdir, is_remote, remote_errors
 from spyder_tblogs.logs.merge import merge_tags
-from spyder_tblogs.logs.reader import FileState, bytes_at, read_event_file
+from spyder_tblogs.logs.reader import bytes_at, read_event_file
+from spyder_tblogs.logs.rows import (
+    FILE_NAME, FILE_PATH, FILE_SIZE, REST_LAST_CHANGE, REST_MAY_GO_STALE,
+)
+from spyder_tblogs.logs.state_store import StateStore, at_rest, rest_summary
 
 __all__ = ["LogIndex", "PARALLEL_MIN_BYTES"]
 
@@ -38,35 +39,6 @@ logger = logging.getLogger(__name__)
 # Below this many unread bytes, starting worker processes costs more than
 # it saves.
 PARALLEL_MIN_BYTES = 32 * 1024 * 1024
-
-
-# A file state at rest between refreshes: the fields a refresh compares, then
-# the pickled FileState. A flat tuple of plain values and bytes is skipped by
-# Python's garbage collector, whereas a FileState with its dict of tag lists
-# is three or more containers that every full collection walks: with 10,000
-# runs that was a visible freeze of a GUI holding the index. (Flat: the
-# collector untracks one level of nested tuples per collection.)
-(_REST_PATH, _REST_DEVICE, _REST_INODE, _REST_SIZE, _REST_MTIME, _REST_OFFSET,
- _REST_SIZE_READ, _REST_EVENTS, _REST_CORRUPT, _REST_UNDECODABLE, _REST_ERROR,
- _REST_ERROR_OFFSET, _REST_ERROR_BYTES, _REST_LAST_CHANGE, _REST_MAY_GO_STALE,
- _REST_PICKLE) = range(16)
-
-
-def _rest(state):
-    """The resting tuple of a :class:`FileState`."""
-    return _summary(state) + (pickle.dumps(state, pickle.HIGHEST_PROTOCOL),)
-
-
-def _summary(state):
-    """The resting tuple of a :class:`FileState` without the pickle."""
-    device, inode = state.identity or (None, None)
-    return (state.path, device, inode, state.size, state.mtime, state.offset,
-            state.size_read, state.events, state.corrupt_records,
-            state.undecodable_records, state.error, state.error_offset,
-            state.error_bytes, state.last_change,
-            # Files that may turn into a diagnostic when they go quiet
-            # (partial tail, no data yet) change with time.
-            bool(state.partial_tail_bytes or not state.data_events))
 
 
 def _available_cpus():
@@ -108,12 +80,11 @@ class LogIndex:
             self.logdir = os.path.abspath(os.path.expanduser(logdir))
         self.workers = workers
         self.diagnostics = ()
-        # Event-file path -> FileState while a refresh runs, its resting
-        # tuple (see ``_rest``) between refreshes.
-        self._states = {}
-        # Event-file path -> (host, pid, created, suffix) parsed from the name:
-        # a tuple of plain values, which the garbage collector skips.
-        self._names = {}
+        # Per event file: its FileState, and what its name says. (The
+        # remote reader checks for rewrites itself.)
+        self._store = (StateStore(bytes_at, check_tail=True)
+                       if self._remote is None else
+                       StateStore(self._remote.bytes_at, check_tail=False))
         # Run name -> its RunInfo as a flat tuple (``RunInfo.row``), which
         # the garbage collector skips; RunInfo objects are made when asked.
         self._runs = {}
@@ -191,7 +162,7 @@ class LogIndex:
         self.diagnostics = logdir_diagnostics(
             self.logdir, None, discovery.unreadable, discovery.loops)
         try:
-            to_read, touched = self._files_to_read(discovery, now)
+            to_read, touched = self._store.match(discovery, now)
             if not touched and now < self._quiet_until:
                 # The common poll: same files, same sizes and times. Runs are
                 # a function of their files' paths, so none changed either;
@@ -202,7 +173,7 @@ class LogIndex:
             return self._publish(discovery.runs, discovery.paths, now,
                                  pending)
         finally:
-            self._rest_states()
+            self._store.rest_all()
 
     @property
     def remote(self):
@@ -216,13 +187,13 @@ class LogIndex:
         why; it never raises."""
         try:
             discovery = self._remote.discover()
-            to_read, touched = self._files_to_read(discovery, now)
+            to_read, touched = self._store.match(discovery, now)
             if touched:
                 self._read(to_read, discovery)
         except remote_errors() as error:
             self.diagnostics = (remote_diagnostic(
                 self.logdir, self._remote.endpoint, error),)
-            self._rest_states()
+            self._store.rest_all()
             self._quiet_until = 0.0   # republish once it answers again
             return IndexUpdate((), (), ())
         self.diagnostics = ()
@@ -231,7 +202,7 @@ class LogIndex:
                 return IndexUpdate((), (), ())
             return self._publish(discovery.runs, discovery.paths, now)
         finally:
-            self._rest_states()
+            self._store.rest_all()
 
     # -- Steps of a refresh -----------------------------------------------
     def _logdir_problem(self):
@@ -247,87 +218,6 @@ class LogIndex:
             return "cannot be read (%s)" % (error.strerror or error)
         return None
 
-    def _files_to_read(self, discovery, now):
-        """Match discovered files with their states.
-
-        Returns ``(to_read, touched)``: the paths of the files to read, and
-        whether any file is new, gone or not exactly as the last refresh
-        left it. A new file's state is ``None`` until it is read (see
-        ``_state_of``): 10,000 new files are not 30,000 objects at once.
-        """
-        to_read = []
-        seen = 0
-        touched = False
-        get = self._states.get
-        unchanged = _unchanged_at_rest
-        for files in discovery.runs.values():
-            for file in iter_files(files):
-                path = file[FILE_PATH]
-                seen += 1
-                state = get(path)
-                if type(state) is tuple:
-                    if unchanged(state, file) and not self._repaired(state):
-                        continue
-                    state = self._wake(path)
-                touched = True
-                if path not in self._states:
-                    self._states[path] = None
-                    parts = parse_event_file_name(path)
-                    self._names[path] = (parts.host, parts.pid,
-                                         parts.created, parts.suffix)
-                    to_read.append(path)
-                    continue
-                if state is None:
-                    # New at the last refresh and never read (it failed).
-                    to_read.append(path)
-                    continue
-                identity = (file[FILE_DEVICE], file[FILE_INODE])
-                size, mtime = file[FILE_SIZE], file[FILE_MTIME]
-                resumed = False
-                replaced = (identity != state.identity
-                            or size < max(state.size, state.offset))
-                if not replaced and state.error_offset is not None:
-                    # Bad framing: once the file changes there (repaired
-                    # in place, or written on), read on from the last
-                    # good offset.
-                    resumed = (size != state.size or mtime != state.mtime
-                               or self._bytes_at(path, state.error_offset)
-                               != state.error_bytes)
-                    if resumed:
-                        state.clear_error()
-                elif ((size != state.size or mtime != state.mtime)
-                      and state.offset and self._remote is None
-                      and self._bytes_at(path, state.offset - len(state.tail),
-                                         len(state.tail)) != state.tail):
-                    # Rewritten, not appended to. A changed mtime alone is
-                    # not enough: NTFS may move it long after the bytes.
-                    # (A remote object's reader checks this in its read.)
-                    replaced = True
-                if size > state.size:
-                    state.grew_at = now
-                if replaced:
-                    state.reset()
-                elif state.error is not None and state.error_offset is None:
-                    # An I/O error (permissions) may have been fixed.
-                    state.reset()
-                    replaced = True
-                fresh = replaced or resumed or size != state.size
-                state.identity = identity
-                state.size = size
-                state.mtime = mtime
-                if fresh and state.error is None:
-                    to_read.append(path)
-        # Every file seen has a state now: fewer seen than states means
-        # some are gone.
-        if seen != len(self._states):
-            touched = True
-            present = {file[FILE_PATH] for files in discovery.runs.values()
-                       for file in iter_files(files)}
-            for path in set(self._states) - present:
-                del self._states[path]
-                del self._names[path]
-        return to_read, touched
-
     def _worker_count(self, to_read, files):
         if len(to_read) < 2:
             return 1
@@ -335,7 +225,7 @@ class LogIndex:
             return max(1, min(self.workers, len(to_read)))
         unread = 0
         for path in to_read:
-            state = self._states[path]      # None (new) or a woken state
+            state = self._store.states[path]  # None (new) or a woken state
             unread += (files[path][FILE_SIZE] if state is None
                        else max(0, state.size - state.offset))
         if unread < PARALLEL_MIN_BYTES:
@@ -355,11 +245,12 @@ class LogIndex:
                      for run_files in discovery.runs.values()
                      for file in iter_files(run_files)
                      if file[FILE_PATH] in wanted}
-            states = [self._state_of(path, files[path]) for path in to_read]
+            states = [self._store.state_of(path, files[path])
+                      for path in to_read]
             for state in self._remote.read_many(states):
                 if state.error_offset is not None:
-                    state.error_bytes = self._bytes_at(state.path,
-                                                       state.error_offset)
+                    state.error_bytes = self._remote.bytes_at(
+                        state.path, state.error_offset, HEADER_SIZE)
             return set()
         if len(to_read) < 2 or self.workers == 1:
             return wanted
@@ -369,7 +260,8 @@ class LogIndex:
                  if file[FILE_PATH] in wanted}
         workers = self._worker_count(to_read, files)
         if workers > 1:
-            states = [self._state_of(path, files[path]) for path in to_read]
+            states = [self._store.state_of(path, files[path])
+                      for path in to_read]
             try:
                 self._read_in_processes(states, workers)
                 return set()
@@ -385,60 +277,23 @@ class LogIndex:
         # (``python -m``), which must not find it imported by the package.
         from spyder_tblogs.logs.worker import read_in_processes
         for state in read_in_processes(to_read, workers):
-            self._states[state.path] = state
+            self._store.states[state.path] = state
 
-    def _bytes_at(self, path, offset, count=HEADER_SIZE):
-        if self._remote is not None:
-            return self._remote.bytes_at(path, offset, count)
-        return bytes_at(path, offset, count)
-
-    def _repaired(self, rest):
-        """Whether the bytes where framing failed changed since (a repair
-        that kept the file's size and times)."""
-        offset = rest[_REST_ERROR_OFFSET]
-        return (offset is not None and self._bytes_at(rest[_REST_PATH], offset)
-                != rest[_REST_ERROR_BYTES])
-
-    def _wake(self, path):
-        """The FileState of ``path``, unpickled if it was at rest."""
-        state = self._states[path]
-        if type(state) is tuple:
-            state = self._states[path] = pickle.loads(state[_REST_PICKLE])
-        return state
-
-    def _state_of(self, path, file):
-        """The FileState of ``path``, made from ``file`` (as discovered) if
-        the file is new."""
-        state = self._wake(path)
-        if state is None:
-            state = self._states[path] = FileState(path)
-            state.identity = (file[FILE_DEVICE], file[FILE_INODE])
-            state.size = file[FILE_SIZE]
-            state.mtime = file[FILE_MTIME]
-        return state
-
-    def _rest_states(self):
-        """Put every FileState to rest until the next refresh (what
-        ``_publish`` did not already)."""
-        states = self._states
-        for path, state in states.items():
-            if state is not None and type(state) is not tuple:
-                states[path] = _rest(state)
-
-    def _file_signature(self, path, now):
-        state = self._states[path]
+    def _file_signature(self, state, now):
+        """What of a file's state (awake or at rest) its run's snapshot is
+        built from."""
         if type(state) is not tuple:
-            state = _summary(state)
+            state = rest_summary(state)
         # Only files that may turn into a diagnostic when they go quiet
         # (partial tail, no data yet) change with time.
         stale = False
-        if state[_REST_MAY_GO_STALE]:
-            stale = now - state[_REST_LAST_CHANGE] > STALE_AFTER_SECONDS
+        if state[REST_MAY_GO_STALE]:
+            stale = now - state[REST_LAST_CHANGE] > STALE_AFTER_SECONDS
             if not stale:
                 self._quiet_until = min(
                     self._quiet_until,
-                    state[_REST_LAST_CHANGE] + STALE_AFTER_SECONDS)
-        return state[:_REST_MAY_GO_STALE] + (stale,)
+                    state[REST_LAST_CHANGE] + STALE_AFTER_SECONDS)
+        return state[:REST_MAY_GO_STALE] + (stale,)
 
     def _publish(self, discovered, paths, now, pending=frozenset()):
         """Read the ``pending`` paths, rebuild the snapshots of changed runs
@@ -447,7 +302,8 @@ class LogIndex:
         runs = {}
         signatures = {}
         added, changed = [], []
-        states = self._states
+        store = self._store
+        states = store.states
         for name, file_values in discovered.items():
             run_path = paths[name]
             files = tuple(iter_files(file_values))
@@ -457,12 +313,13 @@ class LogIndex:
                     path = file[FILE_PATH]
                     if path in pending:
                         woken.append(path)
-                        read_event_file(self._state_of(path, file))
+                        read_event_file(store.state_of(path, file))
             # One flat tuple of fixed-width parts: a tuple of tuples would
             # reach the collector's oldest generation still tracked.
             signature = (run_path,) + tuple(
                 value for file in files
-                for value in self._file_signature(file[FILE_PATH], now))
+                for value in self._file_signature(states[file[FILE_PATH]],
+                                                  now))
             previous = self._runs.get(name)
             previous_signature = self._signatures.get(name)
             if previous is not None and previous_signature == signature:
@@ -471,7 +328,7 @@ class LogIndex:
                 runs[name] = previous
                 signature = previous_signature
             else:
-                named_states = [(file[FILE_NAME], self._wake(file[FILE_PATH]))
+                named_states = [(file[FILE_NAME], store.wake(file[FILE_PATH]))
                                 for file in files]
                 runs[name] = self._snapshot(name, run_path, named_states, now)
                 (changed if previous is not None else added).append(name)
@@ -480,7 +337,7 @@ class LogIndex:
             for path in woken:
                 state = states[path]
                 if type(state) is not tuple:
-                    states[path] = _rest(state)
+                    states[path] = at_rest(state)
         removed = sorted(set(self._runs) - set(runs))
         self._runs = runs
         self._signatures = signatures
@@ -503,7 +360,7 @@ class LogIndex:
 
     def _file_row(self, name, state):
         """The fields of the :class:`EventFileInfo` of a file, in order."""
-        host, pid, created, suffix = self._names[state.path]
+        host, pid, created, suffix = self._store.names[state.path]
         first_step, last_step = state.step_range
         return (name, state.path, state.size, state.mtime, host, pid, created,
                 suffix, state.events, first_step, last_step,
@@ -511,18 +368,3 @@ class LogIndex:
                 state.corrupt_records, state.partial_tail_bytes, state.error,
                 state.undecodable_records)
 
-
-def _unchanged_at_rest(rest, file):
-    """Whether a refresh has nothing to do for a file at rest.
-
-    True exactly when the checks of ``_files_to_read`` would neither reset
-    nor read the file, given what discovery found (``file``). (Its offset
-    is at most the size it had, so an equal size is never a shrink.)
-    """
-    return (file[FILE_SIZE] == rest[_REST_SIZE]
-            and file[FILE_MTIME] == rest[_REST_MTIME]
-            and file[FILE_INODE] == rest[_REST_INODE]
-            and file[FILE_DEVICE] == rest[_REST_DEVICE]
-            # An I/O error is retried; a corrupt length is final.
-            and (rest[_REST_ERROR] is None
-                 or rest[_REST_ERROR_OFFSET] is not None))

@@ -7,6 +7,12 @@ from types import MappingProxyType
 from typing import Optional, Tuple
 
 from spyder_tblogs.logs.diagnostics import Diagnostic  # noqa: F401
+# The layout of ``RunInfo.row`` lives in rows.py; re-exported here, where the
+# tree model has always found it.
+from spyder_tblogs.logs.rows import (
+    EVENT_FILE_FIELDS, RUN_DIAGNOSTICS, RUN_FILE_COUNT, RUN_FILES, RUN_HPARAMS,
+    RUN_LAST_MODIFIED, RUN_NAME, RUN_PATH, TAG_INFO_FIELDS,
+)
 
 __all__ = ["EventFileInfo", "TagInfo", "RunInfo", "IndexUpdate",
            "pack_series", "RUN_NAME", "RUN_PATH", "RUN_DIAGNOSTICS",
@@ -15,9 +21,6 @@ __all__ = ["EventFileInfo", "TagInfo", "RunInfo", "IndexUpdate",
            "FILE_FIELDS", "FILE_FIELD_COUNT", "TAG_FIELD_COUNT",
            "run_file_field", "json_safe", "nonfinite_name", "flat_hparams"]
 
-# Positions in ``RunInfo.row``; the files' fields start at RUN_FILES.
-(RUN_NAME, RUN_PATH, RUN_DIAGNOSTICS, RUN_LAST_MODIFIED, RUN_HPARAMS,
- RUN_FILE_COUNT, RUN_FILES) = range(7)
 
 # One series point: step, wall time, value (three doubles).
 _POINT = struct.Struct("<ddd")
@@ -118,8 +121,10 @@ class EventFileInfo:
 
 
 # EventFileInfo's field names, in order (how files are laid in RunInfo.row).
-FILE_FIELDS = tuple(item.name for item in fields(EventFileInfo))
+FILE_FIELDS = EVENT_FILE_FIELDS
 FILE_FIELD_COUNT = len(FILE_FIELDS)
+if tuple(item.name for item in fields(EventFileInfo)) != FILE_FIELDS:
+    raise AssertionError("EventFileInfo's fields differ from rows.py's")
 
 
 def run_file_field(row, position):
@@ -208,8 +213,10 @@ class TagInfo:
 
 
 # TagInfo's field names, in order (how tags are laid in RunInfo.row).
-TAG_FIELDS = tuple(item.name for item in fields(TagInfo))
+TAG_FIELDS = TAG_INFO_FIELDS
 TAG_FIELD_COUNT = len(TAG_FIELDS)
+if tuple(item.name for item in fields(TagInfo)) != TAG_FIELDS:
+    raise AssertionError("TagInfo's fields differ from rows.py's")
 
 
 class RunInfo:

@@ -4,12 +4,13 @@ preview series joined end to end."""
 
 import math
 
-from spyder_tblogs.logs.file_state import (
+from spyder_tblogs.logs.file_state import SERIES_POINTS
+from spyder_tblogs.logs.info import pack_series
+from spyder_tblogs.logs.rows import (
     COUNT, KIND, LAST_STEP, LAST_VALUE, LAST_WALL, MAX_STEP, MAX_VALUE,
     MAX_VALUE_STEP, MIN_STEP, MIN_VALUE, MIN_VALUE_STEP, NONFINITE, POINTS,
-    SERIES, SERIES_POINTS,
+    SERIES,
 )
-from spyder_tblogs.logs.info import pack_series
 
 __all__ = ["merge_tags"]
 

@@ -34,6 +34,19 @@ __all__ = ["FileState", "read_event_file", "bytes_at", "GRAPH_TAG",
 
 # Tag under which TensorBoard files a run's graph (graphs plugin).
 GRAPH_TAG = "__run_graph__"
+
+# The positions of rows.TAG_STATE_FIELDS and rows.SERIES_FIELDS that the
+# loop below (and _note_nonfinite) spell as literals, a global lookup per
+# access costing more than the work: ``tag_state[N]`` and ``series[N]``
+# with N from here only (tests/logs/test_logs_rows.py checks both ways).
+TAG_STATE_LITERALS = (
+    ("COUNT", 0), ("LAST_STEP", 2), ("MIN_STEP", 3), ("MAX_STEP", 4),
+    ("LAST_WALL", 5), ("LAST_VALUE", 6), ("MODE", 8), ("SERIES", 9),
+    ("REGRESSIONS", 10), ("MIN_VALUE", 12), ("MIN_VALUE_STEP", 13),
+    ("MAX_VALUE", 14), ("MAX_VALUE_STEP", 15), ("NONFINITE", 16))
+SERIES_LITERALS = (("STRIDE", 0), ("SEEN", 1), ("POINTS", 2))
+
+
 def _note_nonfinite(tag_state, step, number):
     """Remember the first value of a tag that is NaN or infinite (rare)."""
     if tag_state[16] is None:
@@ -92,10 +105,11 @@ def read_event_file(state, chunk_size=CHUNK_SIZE, chunks=iter_chunks):
     max_points = (float("inf") if state.series_limit is None
                   else state.series_limit * 3)
     header_size, footer_size = HEADER_SIZE, FOOTER_SIZE
+    framing = HEADER_SIZE + FOOTER_SIZE
     mask_delta = MASK_DELTA
 
-    # In the loop, tag-state indices are the constants above spelled as
-    # literals: a global lookup per access would cost more than the work.
+    # Tag-state and series positions are literals here (TAG_STATE_LITERALS,
+    # SERIES_LITERALS).
     def scan(buffer, base):
         # A fresh message per chunk: upb grows a reused message's arena on
         # every parse (~400 bytes per event) and never gives it back.
@@ -120,7 +134,7 @@ def read_event_file(state, chunk_size=CHUNK_SIZE, chunks=iter_chunks):
                     if len(header_lengths) > 4096:
                         header_lengths.clear()
                     header_lengths[header] = length
-                stop = position + header_size + length + footer_size
+                stop = position + length + framing
                 if stop > end:
                     return position, stop - position
                 data = buffer[position + header_size:stop - footer_size]
@@ -135,9 +149,9 @@ def read_event_file(state, chunk_size=CHUNK_SIZE, chunks=iter_chunks):
 
                 # Fast path: a one-scalar record of a known layout (see
                 # _is_scalar_record) skips the protobuf parser. Steps below
-                # 2**21 (three varint bytes) are decoded inline, and the tag
-                # update repeats the parsed path's below on purpose: a call
-                # per record would cost more than the update itself.
+                # 2**21 (three varint bytes) are decoded inline. Both paths
+                # fall through to one tag update below: a call per record
+                # would cost more than the update itself.
                 after_step = 0
                 layout = None
                 if length > 14 and data[0] == 0x09 and data[9] == 0x10:
@@ -160,169 +174,138 @@ def read_event_file(state, chunk_size=CHUNK_SIZE, chunks=iter_chunks):
                                 step, after_step = read_step(data, 10)
                     if after_step:
                         layout = known_layouts.get(data[after_step:-4])
-                    if layout:
+                if layout:
+                    wall = unpack_double(data, 1)[0]
+                    number = unpack_float(data, length - 4)[0]
+                    remaining = 1
+                else:
+                    try:
+                        parse(data)
+                    except DecodeError:
+                        # Intact on disk (the checksum holds) but not an
+                        # event: another format, or a writer's bug.
+                        undecodable += 1
+                        if state.first_undecodable_offset is None:
+                            state.first_undecodable_offset = base + position
                         position = stop
-                        events += 1
-                        data_events += 1
-                        wall = unpack_double(data, 1)[0]
-                        tag, tag_state = layout
-                        previous = tag_state[2]
-                        if step >= previous:
-                            if step > tag_state[4]:
-                                tag_state[4] = step
+                        continue
+                    what = which("what")
+                    if what == "summary":
+                        step = event.step
+                        wall = event.wall_time
+                        values = event.summary.value
+                        remaining = value_count = len(values)
+                    elif what in ("graph_def", "meta_graph_def",
+                                  "tagged_run_metadata"):
+                        step = event.step
+                        wall = event.wall_time
+                        if what == "tagged_run_metadata":
+                            tag = event.tagged_run_metadata.tag
+                            kind = "graph_tagged_run_metadata"
                         else:
-                            regressions += 1
-                            tag_state[10] += 1
-                            if step < tag_state[3]:
-                                tag_state[3] = step
-                            if state.first_regression is None:
-                                state.first_regression = (tag, previous, step)
+                            tag, kind = GRAPH_TAG, "graphs"
+                        tag_state = tags.get(tag)
+                        if tag_state is None:
+                            tag_state = tags[tag] = new_event_tag_state(
+                                kind, step, wall)
+                        tag_state[0] += 1
                         tag_state[2] = step
                         tag_state[5] = wall
-                        tag_state[0] += 1
-                        number = unpack_float(data, length - 4)[0]
-                        # NaN and infinities, and only they, give a
-                        # non-zero (NaN) difference.
-                        if number - number:
-                            _note_nonfinite(tag_state, step, number)
-                        else:
-                            if number < tag_state[12]:
-                                tag_state[12] = number
-                                tag_state[13] = step
-                            if number > tag_state[14]:
-                                tag_state[14] = number
-                                tag_state[15] = step
-                        tag_state[6] = number
-                        series = tag_state[9]
-                        seen = series[1]
-                        if not seen % series[0]:
-                            points = series[2]
-                            points.append(step)
-                            points.append(wall)
-                            points.append(number)
-                            if len(points) >= max_points:
-                                thin_series(series)
-                        series[1] = seen + 1
-                        if first_step is None:
-                            first_step = step
-                            first_wall = wall
-                        last_step = step
-                        last_wall = wall
+                        tag_state[3] = min(tag_state[3], step)
+                        tag_state[4] = max(tag_state[4], step)
+                        remaining = 0
+                    else:
+                        # file_version, session_log, log_message: not data.
+                        position = stop
+                        events += 1
                         continue
-
-                try:
-                    parse(data)
-                except DecodeError:
-                    # Intact on disk (the checksum holds) but not an event:
-                    # another format, or a writer's bug.
-                    undecodable += 1
-                    if state.first_undecodable_offset is None:
-                        state.first_undecodable_offset = base + position
-                    position = stop
-                    continue
                 position = stop
                 events += 1
-                what = which("what")
-                if what == "summary":
-                    step = event.step
-                    wall = event.wall_time
-                    values = event.summary.value
-                    # Indexing beats iterating a upb repeated field.
-                    for value in ((values[0],) if len(values) == 1
-                                  else values):
+                # The record's values, in order, through one tag update. A
+                # countdown: a for loop's iterator per record costs more, and
+                # indexing beats iterating a upb repeated field.
+                while remaining:
+                    if layout:
+                        tag, tag_state = layout
+                        remaining = 0
+                    else:
+                        value = values[-remaining]
+                        remaining -= 1
                         tag = value.tag or value.node_name
                         tag_state = tags.get(tag)
                         if tag_state is None:
+                            # Its steps are this one: the update below
+                            # leaves them as they are.
                             tag_state = tags[tag] = new_tag(value, step, wall)
-                        else:
-                            previous = tag_state[2]
-                            if step >= previous:
-                                if step > tag_state[4]:
-                                    tag_state[4] = step
-                            else:
-                                regressions += 1
-                                tag_state[10] += 1
-                                if step < tag_state[3]:
-                                    tag_state[3] = step
-                                if state.first_regression is None:
-                                    state.first_regression = (tag, previous,
-                                                              step)
-                            tag_state[2] = step
-                            tag_state[5] = wall
-                        tag_state[0] += 1
-                        mode = tag_state[8]
-                        if mode:
-                            if mode == 1:
-                                number = value.simple_value
-                                learn = layout is None
-                            else:
-                                tensor = value.tensor
-                                content = tensor.tensor_content
-                                # TF2's float32 scalars, inline: the rest
-                                # goes through tensor_scalar.
-                                if (len(content) == 4
-                                        and tensor.dtype == 1):
-                                    number = unpack_float(content)[0]
-                                    learn = layout is None
-                                else:
-                                    number = tensor_scalar(tensor)
-                                    if number is None:
-                                        continue
-                                    learn = False
-                            # First sight of this record's layout: keep
-                            # it (or that it is none) for the fast path.
-                            if learn and after_step and len(values) == 1:
-                                if len(known_layouts) > 4096:
-                                    known_layouts.clear()
-                                is_scalar = is_scalar_record(
-                                    data, after_step, tag, mode)
-                                known_layouts[data[after_step:-4]] = (
-                                    (tag, tag_state) if is_scalar else False)
-                            if number - number:
-                                _note_nonfinite(tag_state, step, number)
-                            else:
-                                if number < tag_state[12]:
-                                    tag_state[12] = number
-                                    tag_state[13] = step
-                                if number > tag_state[14]:
-                                    tag_state[14] = number
-                                    tag_state[15] = step
-                            tag_state[6] = number
-                            series = tag_state[9]
-                            seen = series[1]
-                            if not seen % series[0]:
-                                points = series[2]
-                                points.append(step)
-                                points.append(wall)
-                                points.append(number)
-                                if len(points) >= max_points:
-                                    thin_series(series)
-                            series[1] = seen + 1
-                        elif tag == HPARAMS_START_TAG:
-                            # The last session's values win (a Keras
-                            # callback writes them at each fit).
-                            state.hparams = hparams_of(value)
-                elif what in ("graph_def", "meta_graph_def",
-                              "tagged_run_metadata"):
-                    step = event.step
-                    wall = event.wall_time
-                    if what == "tagged_run_metadata":
-                        tag = event.tagged_run_metadata.tag
-                        kind = "graph_tagged_run_metadata"
+                    previous = tag_state[2]
+                    if step >= previous:
+                        if step > tag_state[4]:
+                            tag_state[4] = step
                     else:
-                        tag, kind = GRAPH_TAG, "graphs"
-                    tag_state = tags.get(tag)
-                    if tag_state is None:
-                        tag_state = tags[tag] = new_event_tag_state(
-                            kind, step, wall)
-                    tag_state[0] += 1
+                        regressions += 1
+                        tag_state[10] += 1
+                        if step < tag_state[3]:
+                            tag_state[3] = step
+                        if state.first_regression is None:
+                            state.first_regression = (tag, previous, step)
                     tag_state[2] = step
                     tag_state[5] = wall
-                    tag_state[3] = min(tag_state[3], step)
-                    tag_state[4] = max(tag_state[4], step)
-                else:
-                    # file_version, session_log, log_message: not data.
-                    continue
+                    tag_state[0] += 1
+                    if not layout:
+                        mode = tag_state[8]
+                        if not mode:
+                            if tag == HPARAMS_START_TAG:
+                                # The last session's values win (a Keras
+                                # callback writes them at each fit).
+                                state.hparams = hparams_of(value)
+                            continue
+                        if mode == 1:
+                            number = value.simple_value
+                            learn = layout is None
+                        else:
+                            tensor = value.tensor
+                            content = tensor.tensor_content
+                            # TF2's float32 scalars, inline: the rest goes
+                            # through tensor_scalar.
+                            if len(content) == 4 and tensor.dtype == 1:
+                                number = unpack_float(content)[0]
+                                learn = layout is None
+                            else:
+                                number = tensor_scalar(tensor)
+                                if number is None:
+                                    continue
+                                learn = False
+                        # First sight of this record's layout: keep it (or
+                        # that it is none) for the fast path.
+                        if learn and after_step and value_count == 1:
+                            if len(known_layouts) > 4096:
+                                known_layouts.clear()
+                            is_scalar = is_scalar_record(
+                                data, after_step, tag, mode)
+                            known_layouts[data[after_step:-4]] = (
+                                (tag, tag_state) if is_scalar else False)
+                    # NaN and infinities, and only they, give a non-zero
+                    # (NaN) difference.
+                    if number - number:
+                        _note_nonfinite(tag_state, step, number)
+                    else:
+                        if number < tag_state[12]:
+                            tag_state[12] = number
+                            tag_state[13] = step
+                        if number > tag_state[14]:
+                            tag_state[14] = number
+                            tag_state[15] = step
+                    tag_state[6] = number
+                    series = tag_state[9]
+                    seen = series[1]
+                    if not seen % series[0]:
+                        points = series[2]
+                        points.append(step)
+                        points.append(wall)
+                        points.append(number)
+                        if len(points) >= max_points:
+                            thin_series(series)
+                    series[1] = seen + 1
                 data_events += 1
                 if first_step is None:
                     first_step = step

@@ -46,7 +46,8 @@ class Metric:
 
 @dataclass(frozen=True)
 class RunRow:
-    """One row of the runs table.
+    """One row of the runs table, as :func:`table_rows` builds it for the
+    CLI, the CSV export and the pane alike.
 
     Attributes
     ----------

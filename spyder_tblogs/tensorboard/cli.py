@@ -12,6 +12,8 @@ import os
 import sys
 import warnings
 
+from spyder_tblogs.logs.cli import add_command
+
 #: Exit code for a failure (bad input, TensorBoard error).
 EXIT_FAILURE = 1
 
@@ -27,13 +29,13 @@ def add_parsers(subparsers):
                                     metavar="ACTION")
     actions.required = True
 
-    start = actions.add_parser(
-        "start", help="start (or reuse) TensorBoard on a log directory",
-        description="Start TensorBoard on LOGDIR (a directory, or a URL such "
-                    "as s3://bucket/prefix), or reuse the one already "
-                    "serving it with the same interpreter (any, without "
-                    "extra arguments; else one with the same ones); print "
-                    "its URL. Arguments after '--' go to TensorBoard.")
+    start = add_command(
+        actions, "start", run_start,
+        "start (or reuse) TensorBoard on a log directory",
+        "Start TensorBoard on LOGDIR (a directory, or a URL such as "
+        "s3://bucket/prefix), or reuse the one already serving it with the "
+        "same interpreter (any, without extra arguments; else one with the "
+        "same ones); print its URL. Arguments after '--' go to TensorBoard.")
     start.add_argument("logdir", metavar="LOGDIR")
     start.add_argument("--with-tensorflow", action="store_true",
                        help="let TensorBoard load TensorFlow when it is "
@@ -55,22 +57,19 @@ def add_parsers(subparsers):
                        help="print pid, port, host, url, logdir, reused, "
                             "listening, tensorflow, extra_args and "
                             "default_args as JSON")
-    start.set_defaults(handler=run_start)
 
-    listing = actions.add_parser("list", help="list running instances")
+    listing = add_command(actions, "list", run_list, "list running instances")
     listing.add_argument("--json", action="store_true",
                          help="print a JSON list")
-    listing.set_defaults(handler=run_list)
 
-    stop = actions.add_parser(
-        "stop", help="stop instances and their child processes",
-        description="Stop the instance with pid PID, every instance serving "
-                    "LOGDIR, or all registered instances.")
+    stop = add_command(
+        actions, "stop", run_stop, "stop instances and their child processes",
+        "Stop the instance with pid PID, every instance serving LOGDIR, or "
+        "all registered instances.")
     target = stop.add_mutually_exclusive_group(required=True)
     target.add_argument("target", nargs="?", metavar="PID|LOGDIR")
     target.add_argument("--all", action="store_true",
                         help="stop every registered instance")
-    stop.set_defaults(handler=run_stop)
 
 
 def _port_number(text):
