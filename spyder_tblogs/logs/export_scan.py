@@ -25,8 +25,8 @@ from spyder_tblogs.logs.event_values import (
 )
 from spyder_tblogs.logs.file_state import MODE, new_tag_state
 from spyder_tblogs.logs.records import (
-    FOOTER_SIZE, HEADER_SIZE, MASK_DELTA, FramingError, check_length,
-    iter_chunks, mask_crc,
+    HEADER_SIZE, MASK_DELTA, FramingError, check_length, iter_chunks,
+    mask_crc,
 )
 
 __all__ = ["scalar_points", "run_series"]
@@ -52,7 +52,8 @@ def scalar_points(path):
     """
     tags = {}
     # Checked headers -> record length; record bytes after the step, but
-    # the value -> the entry of their tag, or None: "not one scalar".
+    # the value -> the append of their tag's pending records, or None:
+    # "not one scalar".
     header_lengths = {}
     layouts = {}
 
@@ -61,8 +62,10 @@ def scalar_points(path):
         position, end = 0, len(buffer)
         crc = _crc32c.crc32c
         try:
-            while position + HEADER_SIZE <= end:
-                header = buffer[position:position + HEADER_SIZE]
+            # 12 and 4: HEADER_SIZE and FOOTER_SIZE, as literals because
+            # a global lookup per record costs more than the rest.
+            while position + 12 <= end:
+                header = buffer[position:position + 12]
                 length = header_lengths.get(header)
                 if length is None:
                     length, length_crc = _LENGTH_AND_CRC(header)
@@ -72,10 +75,10 @@ def scalar_points(path):
                     if len(header_lengths) > _CACHE_LIMIT:
                         header_lengths.clear()
                     header_lengths[header] = length
-                stop = position + HEADER_SIZE + length + FOOTER_SIZE
+                stop = position + 16 + length
                 if stop > end:
                     return position, stop - position
-                data = buffer[position + HEADER_SIZE:stop - FOOTER_SIZE]
+                data = buffer[position + 12:stop - 4]
                 # Fast path: wall time, a step of up to 4 varint bytes,
                 # then the bytes of a known layout (see is_scalar_record).
                 after_step = 0
@@ -89,11 +92,10 @@ def scalar_points(path):
                     elif data[13] < 0x80:
                         after_step = 14
                     if after_step:
-                        entry = layouts.get(data[after_step:-4])
-                        if entry is not None:
-                            pending = entry[_PENDING]
-                            pending.append(position)
-                            pending.append(crc(data))
+                        note = layouts.get(data[after_step:-4])
+                        if note is not None:
+                            note(position)
+                            note(crc(data))
                             position = stop
                             continue
                         if data[after_step:-4] in layouts:
@@ -149,8 +151,9 @@ def _take_event(event, data, after_step, tags, layouts, decode):
                 if len(layouts) > _CACHE_LIMIT:
                     layouts.clear()
                 layouts[data[after_step:-4]] = (
-                    entry if is_scalar_record(data, after_step, tag,
-                                              entry[_MODE]) else None)
+                    entry[_PENDING].append
+                    if is_scalar_record(data, after_step, tag, entry[_MODE])
+                    else None)
             if entry[_PENDING]:
                 decode(entry)
             entry[_POINTS].extend((step, wall, number))
@@ -170,8 +173,9 @@ def _decode(buffer, entry):
     """Check and decode a tag's pending records (all in ``buffer``) into
     its points; records that fail their checksum are dropped."""
     chunk = numpy.frombuffer(buffer, numpy.uint8)
-    pending = numpy.frombuffer(entry[_PENDING], numpy.int64).reshape(-1, 2)
-    entry[_PENDING] = array("q")
+    # A copy, so the array (whose append the layouts hold) can be emptied.
+    pending = numpy.array(entry[_PENDING]).reshape(-1, 2)
+    del entry[_PENDING][:]
     # Records are shorter than 2 GiB (check_length): the length's low half.
     length = _gather(chunk, pending[:, 0], "<u4").astype(numpy.int64)
     start = pending[:, 0] + HEADER_SIZE
