@@ -97,6 +97,22 @@ class IndexController(QObject, SpyderConfigurationAccessor):
         self._apply_timer.stop()
         self.thread.stop()
 
+    # ---- Preferences
+    WORKER_OPTIONS = ("poll_interval", "remote_poll_interval",
+                      "file_watching")
+
+    def apply_option(self, option: str, value) -> None:
+        """Pass a changed preference of :data:`WORKER_OPTIONS` on to the
+        worker."""
+        if self._closed:
+            return
+        if option == "file_watching":
+            self.worker.request_watching(bool(value))
+        elif option == "poll_interval":
+            self.worker.request_poll_interval(int(float(value) * 1000))
+        elif option == "remote_poll_interval":
+            self.worker.request_remote_poll_interval(int(float(value) * 1000))
+
     # ---- Worker results
     @Slot(object)
     def _on_roots_found(self, found):

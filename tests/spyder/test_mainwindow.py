@@ -127,7 +127,7 @@ def test_closing_the_project_clears_its_runs(qtbot, main_window,
     # Without a project the pane shows the working directory's logs (the
     # Files test above made it the project's folder), labelled as such.
     qtbot.waitUntil(lambda: origin() in (None, "workdir"), timeout=WAIT_MS)
-    assert pane._project_path is None
+    assert pane.context.project_path is None
 
     projects.open_project(path=str(project_dir), restart_console=False)
     qtbot.waitUntil(lambda: origin() == "auto", timeout=WAIT_MS)

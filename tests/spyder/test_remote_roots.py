@@ -47,7 +47,7 @@ def test_an_s3_root_shows_its_runs_and_new_uploads(qtbot, pane, tblogs_conf,
     qtbot.waitUntil(lambda: _runs(pane, url) == {"first", "second"},
                     timeout=WAIT_MS)
     # Kept per project, as the URL typed.
-    assert pane.directories.added(str(project)) == (url,)
+    assert pane.context.directories.added(str(project)) == (url,)
 
 
 def test_a_refused_bucket_is_a_diagnostic_on_its_root(qtbot, pane, s3,
@@ -66,3 +66,36 @@ def test_a_refused_bucket_is_a_diagnostic_on_its_root(qtbot, pane, s3,
                                 for item in root_diagnostics()),
                     timeout=WAIT_MS)
     assert s3.endpoint in root_diagnostics()[0].message
+
+
+def test_typed_url_is_checked_by_the_worker_not_the_dialog(qtbot, pane,
+                                                           tmp_path,
+                                                           monkeypatch):
+    from qtpy.QtWidgets import QInputDialog, QMessageBox
+
+    warnings = []
+    monkeypatch.setattr(QMessageBox, "warning",
+                        lambda *args: warnings.append(args[2]))
+    answers = iter([(str(tmp_path), True),
+                    ("nosuchproto://bucket/x/", True)])
+    monkeypatch.setattr(QInputDialog, "getText",
+                        lambda *args, **kwargs: next(answers))
+    project = tmp_path / "project"
+    project.mkdir()
+    pane.set_project(str(project))
+    # A folder is refused with a word on what to use instead; asked again.
+    pane.add_remote_log_directory()
+    assert len(warnings) == 1 and "Add log directory" in warnings[0]
+
+    # The protocol is found unreadable off the GUI thread, on the root.
+    url = "nosuchproto://bucket/x"
+
+    def root_messages():
+        node = pane.model.root_node(url)
+        return [item.message for item in (node.diagnostics if node else ())
+                if item.code == "remote-error"]
+
+    qtbot.waitUntil(lambda: bool(root_messages()), timeout=WAIT_MS)
+    assert "not a protocol fsspec knows" in root_messages()[0]
+    assert len(warnings) == 1
+    assert pane.context.directories.added(str(project)) == (url,)

@@ -280,11 +280,21 @@ class InstancesPanel(QWidget):
                 "<p>" + _("This TensorBoard instance stopped.") + "</p>")
 
     def close_web_view(self):
-        """Release the web view (Spyder is closing)."""
-        if self.web_view is not None:
-            self.web_view.setParent(None)
-            self.web_view.deleteLater()
-            self.web_view = None
+        """Release the web view now (Spyder is closing).
+
+        Not later: with no event loop left to delete it, its page outlives
+        QtWebEngine's profile at exit, which crashes the process.
+        """
+        if self.web_view is None:
+            return
+        view, self.web_view = self.web_view, None
+        view.setParent(None)
+        try:
+            from qtpy import sip     # PyQt: delete the C++ object at once
+        except ImportError:
+            view.deleteLater()
+        else:
+            sip.delete(view)
 
     # ---- Private
     def _render_row(self, row: InstanceRow, item: QTreeWidgetItem):

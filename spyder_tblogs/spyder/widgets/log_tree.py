@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from typing import Optional
 
 from qtpy.QtCore import Qt, Signal
-from qtpy.QtWidgets import QAbstractItemView, QHeaderView, QTreeView
+from qtpy.QtWidgets import (
+    QAbstractItemView, QApplication, QHeaderView, QTreeView)
 
-from spyder_tblogs.spyder.models import Column, LogTreeModel
+from spyder_tblogs.spyder.models import Column, LogTreeModel, NodeKind
 from spyder_tblogs.spyder.tree_nodes import TreeNode
 
 # Initial widths of the columns, in pixels (the last one stretches).
@@ -26,6 +28,9 @@ class LogTreeView(QTreeView):
 
     sig_context_menu_requested = Signal()
     """The context menu is about to show for the current row."""
+
+    sig_show_in_files_requested = Signal(str)
+    """Show this directory in the Files pane."""
 
     def __init__(self, model: LogTreeModel, parent=None):
         super().__init__(parent)
@@ -70,6 +75,25 @@ class LogTreeView(QTreeView):
         if index.isValid():
             self.setCurrentIndex(index)
             self.scrollTo(index)
+
+    # ---- Path actions
+    def copy_path(self) -> None:
+        """Copy the current row's directory or file path."""
+        node = self.current_node()
+        if node is not None:
+            QApplication.clipboard().setText(node.path)
+
+    def show_in_files(self) -> None:
+        """Ask for the current row's directory in the Files pane."""
+        node = self.current_node()
+        if node is None:
+            return
+        # An event file's row shows its run directory: known from the row,
+        # without a file-system call on the GUI thread.
+        path = node.path
+        if node.kind == NodeKind.File:
+            path = os.path.dirname(path)
+        self.sig_show_in_files_requested.emit(path)
 
     # ---- Private
     def _expand_new_roots(self, parent, first, last):

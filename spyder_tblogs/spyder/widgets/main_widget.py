@@ -20,7 +20,7 @@ from typing import Optional
 from qtpy.QtCore import Qt, QTimer, Signal, Slot
 from qtpy.compat import getexistingdirectory
 from qtpy.QtWidgets import (
-    QApplication, QLabel, QSplitter, QStackedWidget, QTabWidget, QVBoxLayout)
+    QLabel, QSplitter, QStackedWidget, QTabWidget, QVBoxLayout)
 
 from spyder.api.config.decorators import on_conf_change
 from spyder.api.translations import _
@@ -32,7 +32,7 @@ from spyder_tblogs.spyder.api import (
 from spyder_tblogs.spyder.config import CONF_SECTION
 from spyder_tblogs.spyder.console_follow import ConsoleFollowController
 from spyder_tblogs.spyder.index_control import IndexController
-from spyder_tblogs.spyder.log_directories import LogDirectorySettings
+from spyder_tblogs.spyder.pane_context import PaneContext
 from spyder_tblogs.spyder.models import LogTreeModel, NodeKind
 from spyder_tblogs.spyder.previews import ScalarsPreview
 from spyder_tblogs.spyder.runs_control import RunsTableController
@@ -47,9 +47,6 @@ from spyder_tblogs.tensorboard.instance_table import InstanceTable
 
 # How often "2 min ago" and the live markers are re-evaluated.
 AGE_REFRESH_MS = 15000
-# Context changes arrive in bursts (opening a project also changes the
-# working directory): they are coalesced over this long.
-CONTEXT_DELAY_MS = 150
 
 
 class TBLogsWidget(PluginMainWidget):
@@ -69,10 +66,7 @@ class TBLogsWidget(PluginMainWidget):
 
     def __init__(self, name=None, plugin=None, parent=None):
         super().__init__(name, plugin, parent)
-        self._project_path = None
-        self._working_directory = None
         self._closed = False
-        self.directories = LogDirectorySettings()
 
         # Model and views
         self.model = LogTreeModel(self)
@@ -115,17 +109,15 @@ class TBLogsWidget(PluginMainWidget):
             _("Console"), self.console.column_data)
         self.previews = ScalarsPreview(self.tree, self.sparklines, self)
         self.runs_table = RunsTableController(self)
-
-        self._context_timer = QTimer(self)
-        self._context_timer.setSingleShot(True)
-        self._context_timer.setInterval(CONTEXT_DELAY_MS)
-        self._context_timer.timeout.connect(self._update_context)
+        self.context = PaneContext(self.index, self.console, self)
         self._age_timer = QTimer(self)
         self._age_timer.timeout.connect(self._refresh_ages)
         self._age_timer.start(AGE_REFRESH_MS)
 
         # Wiring
         self.tree.sig_context_menu_requested.connect(self.update_actions)
+        self.tree.sig_show_in_files_requested.connect(
+            self.sig_show_in_files_requested)
         self.tree.selectionModel().currentChanged.connect(
             self._on_current_changed)
         self.tree.selectionModel().selectionChanged.connect(
@@ -150,7 +142,8 @@ class TBLogsWidget(PluginMainWidget):
         self.console.sig_select_requested.connect(self.select_node)
         self.console.sig_code_finished.connect(
             self.index.worker.request_roots_check)
-        self.console.sig_cwd_changed.connect(self._context_timer.start)
+        self.console.sig_cwd_changed.connect(self.context.update_soon)
+        self.context.sig_requested.connect(self._on_context_requested)
 
         self.empty_page.show_reason(None)
 
@@ -183,10 +176,11 @@ class TBLogsWidget(PluginMainWidget):
             "browse_tab",
             _("Open TensorBoard for the selection in the system browser"))
         self.copy_path_action = action(
-            TBLogsActions.CopyPath, _("Copy path"), self.copy_path,
+            TBLogsActions.CopyPath, _("Copy path"), self.tree.copy_path,
             "editcopy")
         self.show_in_files_action = action(
-            TBLogsActions.ShowInFiles, _("Show in Files"), self.show_in_files,
+            TBLogsActions.ShowInFiles, _("Show in Files"),
+            self.tree.show_in_files,
             "files")
         self.add_directory_action = action(
             TBLogsActions.AddLogDirectory, _("Add log directory…"),
@@ -204,7 +198,7 @@ class TBLogsWidget(PluginMainWidget):
         self.show_hidden_action = action(
             TBLogsActions.ShowHiddenLogDirectories,
             _("Show hidden log directories again"),
-            self.show_hidden_log_directories)
+            self.context.show_hidden)
         self.follow_action = self.create_action(
             TBLogsActions.FollowConsole, text=_("Follow console"),
             tip=_("Select the run the current console's kernel writes, "
@@ -258,66 +252,48 @@ class TBLogsWidget(PluginMainWidget):
         self.hide_directory_action.setEnabled(is_root)
         self.hide_directory_action.setVisible(is_root)
         self.show_hidden_action.setEnabled(
-            bool(self.directories.hidden(self.context_directory())))
+            self.context.has_hidden())
 
-    # ---- Context: project, working directory, console
+    # ---- Context: project, working directory, added and hidden roots
     def set_project(self, path: Optional[str]):
         """Show the logs of the project at ``path`` (None: no project)."""
-        self._project_path = path or None
-        self._context_timer.start()
+        self.context.set_project(path)
 
     def set_working_directory(self, path: Optional[str]):
         """Remember the console's working directory (used without project)."""
-        if path == self._working_directory:
-            return
-        self._working_directory = path
-        if self._project_path is None:
-            self._context_timer.start()
+        self.context.set_working_directory(path)
 
     def context_directory(self) -> Optional[str]:
         """The directory whose logs are shown."""
-        return self._project_path or self._working_directory
+        return self.context.directory
 
     def refresh(self):
         """Look for log roots again and re-read everything."""
-        self._update_context()
+        self.context.update()
 
     def is_idle(self) -> bool:
         """Whether every result of the worker has been applied."""
         return self.index.is_idle()
 
-    @Slot()
-    def _update_context(self):
-        if self._closed:
-            return
-        directory = self.context_directory()
-        added = self.directories.added(directory)
-        self.index.request(
-            directory, is_project=self._project_path is not None,
-            added=added, hidden=self.directories.hidden(directory),
-            console_cwd=self.console.cwd)
+    def _on_context_requested(self, looking_in):
         if not self.model.root_nodes():
-            self.empty_page.show_searching(directory or ", ".join(added))
+            self.empty_page.show_searching(looking_in)
             self.stack.setCurrentWidget(self.empty_page)
         self.update_actions()
 
-    # ---- Added and hidden log directories
     def add_log_directory(self, directory: Optional[str] = None):
         """Show ``directory`` (asked for when None) for this project."""
-        if not directory:
-            directory = getexistingdirectory(
-                self, _("Add log directory"),
-                self.context_directory() or os.path.expanduser("~"))
-            if not directory:
-                return
-        self.directories.add(self.context_directory(), directory)
-        self._update_context()
+        directory = directory or getexistingdirectory(
+            self, _("Add log directory"),
+            self.context.directory or os.path.expanduser("~"))
+        if directory:
+            self.context.add(directory)
 
     def add_remote_log_directory(self, url: Optional[str] = None):
         """Show the remote log directory ``url`` (asked for when None)."""
         url = url or ask_remote_url(self)
         if url:
-            self.add_log_directory(url)
+            self.context.add(url)
 
     def hide_log_directory(self, directory: Optional[str] = None):
         """Stop showing the log root ``directory`` (default: selected)."""
@@ -327,14 +303,8 @@ class TBLogsWidget(PluginMainWidget):
                 return
             directory = node.root_path
         node = self.model.root_node(directory)
-        self.directories.hide(self.context_directory(), directory,
-                              found=node is None or node.origin != "added")
-        self._update_context()
-
-    def show_hidden_log_directories(self):
-        """Forget the hidden roots of this project."""
-        self.directories.show_hidden(self.context_directory())
-        self._update_context()
+        self.context.hide(directory,
+                          found=node is None or node.origin != "added")
 
     # ---- Empty state
     def _update_empty_state(self):
@@ -342,7 +312,7 @@ class TBLogsWidget(PluginMainWidget):
             self.stack.setCurrentWidget(self.splitter)
             return
         self.empty_page.show_reason(
-            self.context_directory(), self._project_path is not None,
+            self.context.directory, self.context.project_path is not None,
             self.index.message)
         self.stack.setCurrentWidget(self.empty_page)
 
@@ -435,25 +405,6 @@ class TBLogsWidget(PluginMainWidget):
         """Whether *Follow console* is on."""
         return self.console.is_following()
 
-    # ---- Path actions
-    def copy_path(self):
-        """Copy the selected directory or file path to the clipboard."""
-        node = self.current_node()
-        if node is not None:
-            QApplication.clipboard().setText(node.path)
-
-    def show_in_files(self):
-        """Ask Spyder's Files pane to show the selection."""
-        node = self.current_node()
-        if node is None:
-            return
-        # An event file's row shows its run directory: known from the row,
-        # without a file-system call on the GUI thread.
-        path = node.path
-        if node.kind == NodeKind.File:
-            path = os.path.dirname(path)
-        self.sig_show_in_files_requested.emit(path)
-
     # ---- TensorBoard
     def open_in_tensorboard(self, logdir: Optional[str], target=None):
         """Start or reuse TensorBoard for ``logdir`` and show it in
@@ -465,27 +416,15 @@ class TBLogsWidget(PluginMainWidget):
         """Stop the TensorBoard serving ``logdir``."""
         self.tensorboard.stop(logdir)
 
-    # ---- Preferences
-    @on_conf_change(option="poll_interval")
-    def _on_poll_interval_changed(self, value):
-        if not self._closed:
-            self.index.worker.request_poll_interval(int(float(value) * 1000))
-
-    @on_conf_change(option="remote_poll_interval")
-    def _on_remote_poll_interval_changed(self, value):
-        if not self._closed:
-            self.index.worker.request_remote_poll_interval(
-                int(float(value) * 1000))
-
-    @on_conf_change(option="file_watching")
-    def _on_file_watching_changed(self, value):
-        if not self._closed:
-            self.index.worker.request_watching(bool(value))
-
-    @on_conf_change(option=["autodetect", "autodetect_depth"])
-    def _on_autodetect_changed(self, option, value):
-        if not self._closed:
-            self._context_timer.start()
+    # ---- Preferences (a plugin's observers are its widgets: Spyder's
+    # configuration manager expects them to go with the window)
+    @on_conf_change(option=list(IndexController.WORKER_OPTIONS)
+                    + ["autodetect", "autodetect_depth"])
+    def _on_index_option_changed(self, option, value):
+        if option in IndexController.WORKER_OPTIONS:
+            self.index.apply_option(option, value)
+        else:
+            self.context.update_soon()
 
     # ---- Shutdown
     def close_widget(self, stop_instances=True):
@@ -498,7 +437,7 @@ class TBLogsWidget(PluginMainWidget):
         self._closed = True
         self.console_tracker.detach()
         self._age_timer.stop()
-        self._context_timer.stop()
+        self.context.close()
         # Instances first: a start waiting in the TensorBoard thread for its
         # server then ends instead of holding the thread.
         self.tensorboard.close(stop_instances)

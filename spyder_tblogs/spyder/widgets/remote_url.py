@@ -5,15 +5,17 @@ from typing import Optional
 from qtpy.QtWidgets import QInputDialog, QLineEdit, QMessageBox
 from spyder.api.translations import _
 
-from spyder_tblogs.logs.remote import is_remote, remote_problem
+from spyder_tblogs.logs.remote import is_remote
 
 
 def ask_remote_url(parent, text: str = "s3://") -> Optional[str]:
-    """The URL typed (``s3://bucket/prefix``...), checked that this
-    environment can read its scheme; ``None`` if the user gave up.
+    """The URL typed (``s3://bucket/prefix``...); ``None`` if the user gave
+    up.
 
-    Nothing is contacted here (credentials and the endpoint are tried by
-    the index worker); a missing package is said at once, naming it.
+    Only its form is checked here: whether this environment can read the
+    protocol (a package to import, such as s3fs) and the bucket (network,
+    credentials) is found out by the index worker, off the GUI thread, and
+    shown on the root's row.
     """
     while True:
         url, accepted = QInputDialog.getText(
@@ -25,10 +27,9 @@ def ask_remote_url(parent, text: str = "s3://") -> Optional[str]:
         url = url.strip()
         if not accepted or not url:
             return None
-        problem = (remote_problem(url) if is_remote(url)
-                   else _("not a URL: use Add log directory for a folder"))
-        if problem is None:
+        if is_remote(url):
             return url.rstrip("/")
-        QMessageBox.warning(parent, _("Add remote log directory"),
-                            str(problem))
+        QMessageBox.warning(
+            parent, _("Add remote log directory"),
+            _("Not a URL: use Add log directory for a folder"))
         text = url
