@@ -22,7 +22,7 @@ ROWS_PER_CHUNK = 4096
 # distinct ones, and at most this many points (the texts are held for the
 # whole run).
 SHARED_WALLS_RATIO = 0.5
-SHARED_WALLS_MAX_POINTS = 2_000_000
+SHARED_WALLS_MAX_POINTS = 500_000
 
 
 def _csv_prefix(run, tag):
