@@ -92,9 +92,13 @@ def _refuse_shared_directory(directory):
 
 
 def identity_hash(logdir, python, extra_args):
-    """Return the record name stem for one instance identity."""
-    identity = json.dumps([logdir, python, list(extra_args)],
-                          ensure_ascii=True)
+    """Return the record name stem for one instance identity.
+
+    The interpreter is case-folded where paths ignore case (Windows), so
+    that two spellings of one interpreter share a record and its start lock.
+    """
+    identity = json.dumps([logdir, os.path.normcase(python),
+                           list(extra_args)], ensure_ascii=True)
     return hashlib.sha256(identity.encode("ascii")).hexdigest()[:24]
 
 

@@ -19,6 +19,22 @@ def make_instance(registry, key, pid):
         reused=False, stdout_log=stdout_log, stderr_log=stderr_log)
 
 
+def test_interpreter_spellings_share_a_record_where_case_is_ignored(
+        monkeypatch):
+    import ntpath
+    import posixpath
+
+    def keys():
+        return {identity_hash("C:\\logs", python, ())
+                for python in ("C:\\Envs\\ML\\python.exe",
+                               "c:/envs/ml/PYTHON.EXE")}
+
+    monkeypatch.setattr(os.path, "normcase", posixpath.normcase)
+    assert len(keys()) == 2         # case counts on POSIX file systems
+    monkeypatch.setattr(os.path, "normcase", ntpath.normcase)
+    assert len(keys()) == 1         # Windows: one interpreter, one record
+
+
 def test_record_round_trip(tmp_path):
     registry = Registry(str(tmp_path / "registry"))
     key = identity_hash("/data/logs", "/usr/bin/python3", ("--a",))

@@ -59,15 +59,19 @@ def test_interpreter_case_counts_only_where_paths_ignore_case(
     other_case = first.python.swapcase()
     # Linux: another case is another file.
     assert manager.find(str(logdir), python=other_case) is None
+    _stop_and_check(manager, str(logdir), first)
     with monkeypatch.context() as patch:
-        # Windows' rule: C:\Env\python.exe is c:\env\PYTHON.EXE.
+        # Windows' rule, for the whole life of the server (the record's
+        # name folds the interpreter's case there too): C:\Env\python.exe
+        # is c:\env\PYTHON.EXE.
         patch.setattr(os.path, "normcase", ntpath.normcase)
+        first = manager.start(str(logdir))
         assert manager.find(str(logdir), python=other_case).pid == first.pid
         again = manager.start(str(logdir), python=other_case)
-    # Reused, and the interpreter run stays the one spelled at launch.
-    assert (again.pid, again.reused) == (first.pid, True)
-    assert again.python == first.python
-    _stop_and_check(manager, str(logdir), first)
+        # Reused, and the interpreter run stays the one spelled at launch.
+        assert (again.pid, again.reused) == (first.pid, True)
+        assert again.python == first.python
+        _stop_and_check(manager, str(logdir), first)
 
 
 def test_case_sensitive_directories_stay_apart(sandbox):

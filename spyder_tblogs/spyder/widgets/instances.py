@@ -128,23 +128,10 @@ class InstancesPanel(QWidget):
         self.list.itemDoubleClicked.connect(self._on_double_click)
         self.list.currentItemChanged.connect(self._show_current_detail)
 
-        self.host_warning = QLabel(self)
-        self.host_warning.setWordWrap(True)
-        self.host_warning.setTextFormat(Qt.PlainText)
-        self.host_warning.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        self.host_warning.setStyleSheet(
-            f"color: {SpyderPalette.COLOR_ERROR_1};")
-        self.host_warning.hide()
-
+        self.host_warning = self._warning_label()
         # Listing or stopping failed (the registry, a process): shown until
         # a list succeeds (listing errors) or the user starts or stops one.
-        self.error_label = QLabel(self)
-        self.error_label.setWordWrap(True)
-        self.error_label.setTextFormat(Qt.PlainText)
-        self.error_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        self.error_label.setStyleSheet(
-            f"color: {SpyderPalette.COLOR_ERROR_1};")
-        self.error_label.hide()
+        self.error_label = self._warning_label()
         self._error_from_list = False
 
         # Plain text: stderr tails contain '<' and '&'.
@@ -297,6 +284,16 @@ class InstancesPanel(QWidget):
             sip.delete(view)
 
     # ---- Private
+    def _warning_label(self) -> QLabel:
+        """A hidden line of selectable plain text in the error colour."""
+        label = QLabel(self)
+        label.setWordWrap(True)
+        label.setTextFormat(Qt.PlainText)
+        label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        label.setStyleSheet(f"color: {SpyderPalette.COLOR_ERROR_1};")
+        label.hide()
+        return label
+
     def _render_row(self, row: InstanceRow, item: QTreeWidgetItem):
         item.setText(Column.LogDir, row.logdir)
         warning = host_security_warning(row.host)
