@@ -105,7 +105,7 @@ def read_event_file(state, chunk_size=CHUNK_SIZE, chunks=iter_chunks):
     max_points = (float("inf") if state.series_limit is None
                   else state.series_limit * 3)
     header_size, footer_size = HEADER_SIZE, FOOTER_SIZE
-    framing = HEADER_SIZE + FOOTER_SIZE
+    frame_bytes = HEADER_SIZE + FOOTER_SIZE     # a record's bytes but its data
     mask_delta = MASK_DELTA
 
     # Tag-state and series positions are literals here (TAG_STATE_LITERALS,
@@ -134,7 +134,7 @@ def read_event_file(state, chunk_size=CHUNK_SIZE, chunks=iter_chunks):
                     if len(header_lengths) > 4096:
                         header_lengths.clear()
                     header_lengths[header] = length
-                stop = position + length + framing
+                stop = position + length + frame_bytes
                 if stop > end:
                     return position, stop - position
                 data = buffer[position + header_size:stop - footer_size]

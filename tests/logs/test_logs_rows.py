@@ -13,8 +13,9 @@ from spyder_tblogs.logs.discovery import discover_runs, iter_files
 from spyder_tblogs.logs.file_state import (
     FileState, new_event_tag_state, new_tag_state,
 )
+from spyder_tblogs.logs.filenames import parse_event_file_name
 from spyder_tblogs.logs.info import EventFileInfo, RunInfo, TagInfo
-from spyder_tblogs.logs.state_store import at_rest, rest_summary
+from spyder_tblogs.logs.state_store import StateStore, at_rest, rest_summary
 
 
 def test_each_layout_names_its_positions_from_its_field_list():
@@ -137,3 +138,14 @@ def test_snapshot_rows_are_laid_out_as_the_layouts_say():
         range(len(rows.EVENT_FILE_FIELDS)))
     assert row[files_end:] == tuple(range(len(rows.TAG_INFO_FIELDS)))
     assert RunInfo.from_row(row) == run
+
+
+def test_name_parts_are_kept_as_the_layout_says(tmp_path):
+    writers.write_tensorboard_events(str(tmp_path / "run"), steps=1)
+    discovery = discover_runs(str(tmp_path))
+    store = StateStore(reader.bytes_at, check_tail=True)
+    (path,), touched = store.match(discovery, 0.0)
+    assert touched
+    parts = parse_event_file_name(path)
+    assert store.names[path] == tuple(getattr(parts, name)
+                                      for name in rows.NAME_PART_FIELDS)
