@@ -30,6 +30,9 @@ _CSV_HEADER = ",".join(EXPORT_COLUMNS) + "\n"
 BATCH_BYTES = 64 * 1024 * 1024
 # Below this, worker processes cost more than they save.
 PARALLEL_MIN_BYTES = 16 * 1024 * 1024
+# Worker processes by default: one per CPU, but each holds some 40 MB and
+# the export runs inside Spyder.
+DEFAULT_WORKERS_MAX = 4
 
 
 class ExportError(Exception):
@@ -103,7 +106,8 @@ def _read(paths, size, workers, remote):
 
 
 def _run_series(paths, states):
-    """``{tag: [points array per file]}`` of a run, tags in first-seen order."""
+    """``{tag: [points array per file]}`` of a run, tags in first-seen
+    order."""
     from spyder_tblogs.logs.file_state import KIND, POINTS, SERIES
 
     series = {}
@@ -176,7 +180,8 @@ def export_scalars(source, output, *, fmt="csv", workers=None, progress=None,
         leaves half a file), or for CSV an open text stream.
     fmt : {'csv', 'parquet'}
     workers : int, optional
-        Reader processes (default: one per CPU when there is a lot to read).
+        Reader processes (default: one per CPU, at most
+        ``DEFAULT_WORKERS_MAX``, when there is a lot to read).
     progress : callable, optional
         ``progress(bytes_read, bytes_total)`` as runs are done; raising
         from it (say, a cancelled export) stops the export.
@@ -200,7 +205,7 @@ def export_scalars(source, output, *, fmt="csv", workers=None, progress=None,
     remote = RemoteLogdir(source) if is_remote(source) else None
     runs = _runs_of(source, remote)
     total = sum(run[2] for run in runs)
-    workers = workers or os.cpu_count() or 1
+    workers = workers or min(os.cpu_count() or 1, DEFAULT_WORKERS_MAX)
     job = (runs, workers, progress, total, batch_bytes, remote)
     if isinstance(output, (str, os.PathLike)):
         target = os.fspath(output)
