@@ -11,12 +11,13 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+from array import array
 
 import psutil
 import pytest
 from log_helpers import event_files
 
-from spyder_tblogs.logs import export, worker
+from spyder_tblogs.logs import export, export_csv, worker
 from spyder_tblogs.logs.export import export_scalars
 from spyder_tblogs.logs.export_scan import run_series
 from spyder_tblogs.logs.records import frame_record
@@ -149,3 +150,21 @@ def test_workers_never_import_the_callers_main(mixed_logdir, tmp_path):
     count = export_scalars(mixed_logdir, str(expected), workers=1)
     assert result.stdout.split() == [str(count)]
     assert output.read_bytes() == expected.read_bytes()
+
+
+@pytest.mark.parametrize("with_ujson", [True, False])
+def test_rows_spell_numbers_as_repr_does(monkeypatch, with_ujson):
+    if with_ujson and export_csv._DUMPS is None:
+        pytest.skip("ujson 5 is not installed")
+    if not with_ujson:
+        monkeypatch.setattr(export_csv, "_DUMPS", None)
+    numbers = [0.1, 1e-05, 2.5e-07, 1e+16, -0.0, 5e-324, 1700000000.05,
+               float("nan"), float("inf"), -float("inf"), 1 / 3]
+    points = array("d")
+    for step, number in enumerate(numbers):
+        points.extend((step - 3, 1e-05 * step + 1e9, number))
+    points.extend((2**52, 0.5, 2.0))
+    text = "".join(export_csv.csv_chunks('run "a", b', {"loss": [points]}))
+    expected = "".join('"run ""a"", b",loss,%d,%r,%r\n' % tuple(
+        points[index:index + 3]) for index in range(0, len(points), 3))
+    assert text == expected
