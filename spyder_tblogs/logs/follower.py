@@ -11,11 +11,12 @@ from __future__ import annotations
 import math
 from typing import Iterable, Sequence
 
-from spyder_tblogs.logs.info import FILE_FIELDS, RunInfo, run_file_field
+from spyder_tblogs.logs.info import RunInfo, run_file_field
 from spyder_tblogs.logs.ownership import (
     KernelIdentity, may_be_owned, runs_owned_by)
+from spyder_tblogs.logs.rows import EVENT_FILE_FIELDS
 
-_PATH = FILE_FIELDS.index("path")
+_PATH = EVENT_FILE_FIELDS.index("path")
 
 
 class ConsoleFollower:

@@ -33,8 +33,9 @@ import time
 from dataclasses import dataclass
 from typing import Iterable
 
-from spyder_tblogs.logs.info import FILE_FIELDS, run_file_field
+from spyder_tblogs.logs.info import run_file_field
 from spyder_tblogs.logs.kernel_process import process_start_time
+from spyder_tblogs.logs.rows import EVENT_FILE_FIELDS
 
 # tensorboardX truncates the creation time in its file name to whole seconds,
 # and mtimes/wall times are taken by different clocks calls: allow this much
@@ -395,7 +396,8 @@ def runs_owned_by(runs: Iterable, kernel: KernelIdentity | None, *,
 
 # Positions of EventFileInfo fields (see ``run_file_field``).
 _PID, _CREATED, _FIRST_WALL_TIME = (
-    FILE_FIELDS.index(name) for name in ("pid", "created", "first_wall_time"))
+    EVENT_FILE_FIELDS.index(name)
+    for name in ("pid", "created", "first_wall_time"))
 
 
 def may_be_owned(row, kernel: KernelIdentity | None, *,
