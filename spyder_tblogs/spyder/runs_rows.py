@@ -21,8 +21,11 @@ from spyder_tblogs.logs.runs_table import (
     default_tags, hparam_names, scalar_tags, table_rows)
 
 # Fields of a table row (a tuple), before its hparam and metric values.
-RUN, STATUS, SEVERITY, DURATION, LAST_STEP, DIAGNOSTICS, PATH = range(7)
-FIXED_FIELDS = 7
+FIXED_FIELD_NAMES = ("run", "status", "severity", "duration", "last_step",
+                     "diagnostics", "path")
+RUN, STATUS, SEVERITY, DURATION, LAST_STEP, DIAGNOSTICS, PATH = range(
+    len(FIXED_FIELD_NAMES))
+FIXED_FIELDS = len(FIXED_FIELD_NAMES)
 # Per tag, the values a row holds, in this order.
 TAG_FIELDS = ("last", "min", "max", "min_step", "max_step", "nonfinite_step")
 
