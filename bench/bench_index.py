@@ -272,7 +272,7 @@ def child_discovery_ours(tree):
     started = time.perf_counter()
     found = discover_runs(tree)
     emit_result(seconds=time.perf_counter() - started, runs=len(found.runs),
-                files=sum(len(files) // discovery.FILE_FIELD_COUNT
+                files=sum(len(files) // discovery.DISCOVERED_FILE_FIELD_COUNT
                           for files in found.runs.values()))
 
 

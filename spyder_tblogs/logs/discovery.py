@@ -21,13 +21,9 @@ from spyder_tblogs.logs.rows import (
     FILE_NAME, FILE_PATH, FILE_SIZE,
 )
 
-# The old name, which bench/bench_index.py still reads (info.FILE_FIELD_COUNT
-# is EventFileInfo's, a different layout).
-FILE_FIELD_COUNT = DISCOVERED_FILE_FIELD_COUNT
-
 __all__ = ["discover_runs", "Discovery", "find_log_roots", "iter_files",
            "DEFAULT_SKIP", "FILE_NAME", "FILE_PATH", "FILE_SIZE", "FILE_MTIME",
-           "FILE_DEVICE", "FILE_INODE", "FILE_FIELD_COUNT"]
+           "FILE_DEVICE", "FILE_INODE", "DISCOVERED_FILE_FIELD_COUNT"]
 
 DEFAULT_SKIP = frozenset({
     ".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "env", ".env",

@@ -10,15 +10,16 @@ from spyder_tblogs.logs.diagnostics import Diagnostic  # noqa: F401
 # The layout of ``RunInfo.row`` lives in rows.py; re-exported here, where the
 # tree model has always found it.
 from spyder_tblogs.logs.rows import (
-    EVENT_FILE_FIELDS, RUN_DIAGNOSTICS, RUN_FILE_COUNT, RUN_FILES, RUN_HPARAMS,
-    RUN_LAST_MODIFIED, RUN_NAME, RUN_PATH, TAG_INFO_FIELDS,
+    EVENT_FILE_FIELD_COUNT, EVENT_FILE_FIELDS, RUN_DIAGNOSTICS,
+    RUN_FILE_COUNT, RUN_FILES, RUN_HPARAMS, RUN_LAST_MODIFIED, RUN_NAME,
+    RUN_PATH, TAG_INFO_FIELDS,
 )
 
 __all__ = ["EventFileInfo", "TagInfo", "RunInfo", "IndexUpdate",
            "pack_series", "RUN_NAME", "RUN_PATH", "RUN_DIAGNOSTICS",
            "RUN_LAST_MODIFIED", "RUN_HPARAMS", "RUN_FILE_COUNT", "RUN_FILES",
            "TAG_FIELDS",
-           "FILE_FIELDS", "FILE_FIELD_COUNT", "TAG_FIELD_COUNT",
+           "EVENT_FILE_FIELDS", "EVENT_FILE_FIELD_COUNT", "TAG_FIELD_COUNT",
            "run_file_field", "json_safe", "nonfinite_name", "flat_hparams"]
 
 
@@ -120,10 +121,8 @@ class EventFileInfo:
         }
 
 
-# EventFileInfo's field names, in order (how files are laid in RunInfo.row).
-FILE_FIELDS = EVENT_FILE_FIELDS
-FILE_FIELD_COUNT = len(FILE_FIELDS)
-if tuple(item.name for item in fields(EventFileInfo)) != FILE_FIELDS:
+# EventFileInfo's fields are how files are laid in RunInfo.row.
+if tuple(item.name for item in fields(EventFileInfo)) != EVENT_FILE_FIELDS:
     raise AssertionError("EventFileInfo's fields differ from rows.py's")
 
 
@@ -134,7 +133,7 @@ def run_file_field(row, position):
     ----------
     row : tuple
     position : int
-        Position of the field in :data:`FILE_FIELDS`.
+        Position of the field in :data:`EVENT_FILE_FIELDS`.
 
     Returns
     -------
@@ -142,8 +141,8 @@ def run_file_field(row, position):
         The field's values, file by file, without building the files.
     """
     return row[RUN_FILES + position:
-               RUN_FILES + row[RUN_FILE_COUNT] * FILE_FIELD_COUNT:
-               FILE_FIELD_COUNT]
+               RUN_FILES + row[RUN_FILE_COUNT] * EVENT_FILE_FIELD_COUNT:
+               EVENT_FILE_FIELD_COUNT]
 
 
 @dataclass(frozen=True)
@@ -286,13 +285,14 @@ class RunInfo:
         row : tuple
             ``(name, path, diagnostics, last_modified, hparams, file
             count)`` (positions ``RUN_NAME`` ... ``RUN_FILE_COUNT``), then
-            from ``RUN_FILES`` on, file after file, the ``FILE_FIELD_COUNT``
-            fields of :class:`EventFileInfo` in their order, then tag after
-            tag the ``TAG_FIELD_COUNT`` fields of :class:`TagInfo`.
+            from ``RUN_FILES`` on, file after file, the
+            ``EVENT_FILE_FIELD_COUNT`` fields of :class:`EventFileInfo` in
+            their order, then tag after tag the ``TAG_FIELD_COUNT`` fields
+            of :class:`TagInfo`.
             ``diagnostics`` is a tuple, ``hparams`` a flat tuple of names
             and values (see :func:`flat_hparams`).
         """
-        tags_start = RUN_FILES + row[RUN_FILE_COUNT] * FILE_FIELD_COUNT
+        tags_start = RUN_FILES + row[RUN_FILE_COUNT] * EVENT_FILE_FIELD_COUNT
         run = cls.__new__(cls)
         run._init(row[RUN_NAME], row[RUN_PATH], row[RUN_FILES:tags_start],
                   row[tags_start:], row[RUN_DIAGNOSTICS],
@@ -308,7 +308,7 @@ class RunInfo:
         """
         return (self.name, self.path, self.diagnostics, self.last_modified,
                 self.hparam_values,
-                len(self.file_values) // FILE_FIELD_COUNT) + \
+                len(self.file_values) // EVENT_FILE_FIELD_COUNT) + \
             self.file_values + self.tag_values
 
     @property
@@ -321,7 +321,8 @@ class RunInfo:
     def files(self):
         """The event files (:class:`EventFileInfo`), sorted by name."""
         return tuple(EventFileInfo(*row)
-                     for row in _chunks(self.file_values, FILE_FIELD_COUNT))
+                     for row in _chunks(self.file_values,
+                                        EVENT_FILE_FIELD_COUNT))
 
     @property
     def tags(self):
@@ -378,7 +379,7 @@ def _chunks(values, size):
 
 
 def _file_row(info):
-    return tuple(getattr(info, name) for name in FILE_FIELDS)
+    return tuple(getattr(info, name) for name in EVENT_FILE_FIELDS)
 
 
 def _tag_row(info):

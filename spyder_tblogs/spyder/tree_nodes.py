@@ -12,8 +12,8 @@ import os
 from typing import Optional
 
 from spyder_tblogs.logs.info import (
-    FILE_FIELDS, RUN_DIAGNOSTICS, RUN_FILE_COUNT, RUN_LAST_MODIFIED, RUN_PATH,
-    RunInfo, run_file_field,
+    EVENT_FILE_FIELDS, RUN_DIAGNOSTICS, RUN_FILE_COUNT, RUN_LAST_MODIFIED,
+    RUN_PATH, RunInfo, run_file_field,
 )
 
 class NodeKind:
@@ -30,7 +30,7 @@ class NodeKind:
 NO_CHILDREN = ()
 # Positions of EventFileInfo fields (see ``run_file_field``).
 _SIZE, _EVENTS, _LAST_STEP = (
-    FILE_FIELDS.index(name) for name in ("size", "events", "last_step"))
+    EVENT_FILE_FIELDS.index(name) for name in ("size", "events", "last_step"))
 
 
 class TreeNode:
