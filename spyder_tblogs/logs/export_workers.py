@@ -64,8 +64,12 @@ class PathSink:
         with open(path, "rb") as part:
             if _SENDFILE:
                 while start < end:
-                    start += os.sendfile(self.stream.fileno(), part.fileno(),
-                                         start, end - start)
+                    sent = os.sendfile(self.stream.fileno(), part.fileno(),
+                                       start, end - start)
+                    if not sent:
+                        raise OSError("a part file of the export was cut "
+                                      "short")
+                    start += sent
                 return
             part.seek(start)
             for block in _blocks(part, end - start):
@@ -109,7 +113,8 @@ def export_csv_in_processes(runs, sink, workers, progress, total,
     ------
     WorkerDied
         With ``(runs done, points written)`` as its arguments: the runs
-        before that index are in the output, the caller writes the others.
+        before that index are in the output, the caller writes the others
+        (also when no part file or worker could be made).
     """
     from spyder_tblogs.logs.worker import start_worker
 
@@ -119,13 +124,16 @@ def export_csv_in_processes(runs, sink, workers, progress, total,
     replies = queue.Queue()
     processes, threads, parts = [], [], []
     try:
-        for _ in range(min(workers, len(runs))):
-            handle, part = tempfile.mkstemp(
-                prefix=".tblogs-export-", suffix=".part", dir=part_dir)
-            os.close(handle)
-            parts.append(part)
-            process = start_worker(__name__)
-            processes.append(process)
+        try:
+            for _ in range(min(workers, len(runs))):
+                handle, part = tempfile.mkstemp(
+                    prefix=".tblogs-export-", suffix=".part", dir=part_dir)
+                os.close(handle)
+                parts.append(part)
+                processes.append(start_worker(__name__))
+        except OSError:     # no room for parts, or no process to be had
+            raise WorkerDied(0, 0) from None
+        for process, part in zip(processes, parts):
             thread = threading.Thread(target=_feed, daemon=True,
                                       args=(process, part, jobs, replies))
             threads.append(thread)

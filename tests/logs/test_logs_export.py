@@ -112,18 +112,49 @@ def test_a_cancelled_export_leaves_nothing_behind(mixed_logdir, tmp_path,
     assert _children() == []
 
 
-def test_a_dead_worker_leaves_the_export_to_the_caller(
-        mixed_logdir, tmp_path, in_processes, monkeypatch):
+_DYING_WORKER = """
+import os
+from spyder_tblogs.logs import export_workers
+
+_write_run = export_workers.write_run
+_runs = []
+
+
+def write_run(*args):
+    if _runs:           # its second run: die as a crash would
+        os._exit(3)
+    _runs.append(args)
+    return _write_run(*args)
+
+
+export_workers.write_run = write_run
+main = export_workers.main
+"""
+
+
+@pytest.mark.parametrize("how", ["at once", "after a run", "never started"])
+def test_the_runs_a_dead_worker_leaves_are_exported_in_process(
+        mixed_logdir, tmp_path, in_processes, monkeypatch, how):
     expected = tmp_path / "expected.csv"
     count = export_scalars(mixed_logdir, str(expected), workers=1)
     started = worker.start_worker
-    # A worker that cannot start its module: it exits at once.
-    monkeypatch.setattr(worker, "start_worker",
-                        lambda module: started(module + "_missing"))
-    output = tmp_path / "out.csv"
+    if how == "at once":        # it cannot import its module
+        monkeypatch.setattr(worker, "start_worker",
+                            lambda module: started(module + "_missing"))
+    elif how == "after a run":
+        (tmp_path / "dying_worker.py").write_text(_DYING_WORKER)
+        monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+        monkeypatch.setattr(worker, "start_worker",
+                            lambda module: started("dying_worker"))
+    else:
+        def cannot_start(module):
+            raise OSError("no more processes")
+        monkeypatch.setattr(worker, "start_worker", cannot_start)
+    (tmp_path / "out").mkdir()
+    output = tmp_path / "out" / "points.csv"
     assert export_scalars(mixed_logdir, str(output), workers=2) == count
     assert output.read_bytes() == expected.read_bytes()
-    assert sorted(os.listdir(tmp_path)) == ["expected.csv", "out.csv"]
+    assert os.listdir(tmp_path / "out") == ["points.csv"]
     assert _children() == []
 
 
