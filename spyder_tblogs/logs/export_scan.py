@@ -56,6 +56,8 @@ def scalar_points(path):
     # "not one scalar".
     header_lengths = {}
     layouts = {}
+    # Tags (as bytes) known to hold no scalar.
+    skipped = set()
 
     def scan(buffer, base):
         event = event_pb2.Event()     # fresh per chunk: upb arenas only grow
@@ -98,6 +100,15 @@ def scalar_points(path):
                             note(crc(data))
                             position = stop
                             continue
+                        # One value of a tag known to hold no scalar (a
+                        # histogram, an image): nothing to take, no parse.
+                        if data[after_step] == 0x2A:
+                            tag = _lone_value_tag(data, after_step)
+                            if tag is not None and (
+                                    tag in skipped or
+                                    _holds_no_scalar(tag, tags, skipped)):
+                                position = stop
+                                continue
                         if data[after_step:-4] in layouts:
                             after_step = 0    # known not to be one scalar
                 position = stop
@@ -121,6 +132,48 @@ def scalar_points(path):
     except (FramingError, OSError):
         pass
     return {tag: entry and entry[_POINTS] for tag, entry in tags.items()}
+
+
+def _lone_value_tag(data, start):
+    """The tag (bytes) of an event whose bytes from ``start`` on are its
+    summary holding one value whose first field is its tag; else None."""
+    # 0x2A: Event.summary; 0x0A: Summary.value, then Value.tag.
+    summary_size, at = _varint(data, start + 1)
+    if at is None or at + summary_size != len(data) or data[at] != 0x0A:
+        return None
+    value_size, at = _varint(data, at + 1)
+    if at is None or at + value_size != len(data) or data[at] != 0x0A:
+        return None
+    tag_size, at = _varint(data, at + 1)
+    if at is None or at + tag_size > len(data):
+        return None
+    return data[at:at + tag_size]
+
+
+def _varint(data, at):
+    """``(value, position after it)`` of the varint at ``at``; ``(0, None)``
+    if the data ends in it or it is longer than 5 bytes."""
+    value = shift = 0
+    for position in range(at, min(at + 5, len(data))):
+        byte = data[position]
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return value, position + 1
+        shift += 7
+    return 0, None
+
+
+def _holds_no_scalar(tag, tags, skipped):
+    """Whether the scan already found ``tag`` (bytes) to hold no scalar;
+    remembered in ``skipped`` (a tag's kind never changes once found)."""
+    try:
+        name = tag.decode("utf-8")
+    except UnicodeDecodeError:
+        return False        # the parser refuses it too: let it
+    if name in tags and tags[name] is None:
+        skipped.add(tag)
+        return True
+    return False
 
 
 def _take_event(event, data, after_step, tags, layouts, decode):
