@@ -95,7 +95,7 @@ def _read(paths, size, workers, remote):
         except remote_errors() as error:
             raise ExportError("cannot read: %s" % error) from None
     elif workers > 1 and len(states) > 1 and size >= PARALLEL_MIN_BYTES:
-        from spyder_tblogs.logs.worker import read_in_processes
+        from spyder_tblogs.logs.reader_processes import read_in_processes
         try:
             states = read_in_processes(states, workers)
         except RuntimeError:     # a worker died: read here instead

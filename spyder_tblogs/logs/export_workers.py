@@ -8,8 +8,9 @@ its part file to the output as soon as the runs before it are there, so
 the output keeps the runs' order and a worker holds one run at a time.
 
 Workers are fresh interpreters running :func:`main` (see
-:func:`~spyder_tblogs.logs.worker.start_worker`), never ``fork``: safe in
-a threaded Qt process, and the caller's ``__main__`` is never imported.
+:func:`~spyder_tblogs.logs.reader_processes.start_worker`), never
+``fork``: safe in a threaded Qt process, and the caller's ``__main__`` is
+never imported.
 """
 
 import codecs
@@ -116,7 +117,7 @@ def export_csv_in_processes(runs, sink, workers, progress, total,
         before that index are in the output, the caller writes the others
         (also when no part file or worker could be made).
     """
-    from spyder_tblogs.logs.worker import start_worker
+    from spyder_tblogs.logs.reader_processes import start_worker
 
     jobs = queue.Queue()
     for index, run in enumerate(runs):

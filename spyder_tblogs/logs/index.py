@@ -66,8 +66,9 @@ class LogIndex:
     Call :meth:`refresh` from one thread at a time. The snapshots returned
     by :meth:`runs` and :meth:`run` are immutable and can be handed to
     other threads. Worker processes are fresh interpreters running
-    :mod:`spyder_tblogs.logs.worker` (never ``fork``): safe inside threaded
-    (Qt) applications, and they never re-import the caller's ``__main__``.
+    :mod:`spyder_tblogs.logs.reader_processes` (never ``fork``): safe
+    inside threaded (Qt) applications, and they never re-import the
+    caller's ``__main__``.
     """
 
     def __init__(self, logdir, *, workers=None):
@@ -275,7 +276,7 @@ class LogIndex:
     def _read_in_processes(self, to_read, workers):
         # Imported here: the worker module is also the workers' entry point
         # (``python -m``), which must not find it imported by the package.
-        from spyder_tblogs.logs.worker import read_in_processes
+        from spyder_tblogs.logs.reader_processes import read_in_processes
         for state in read_in_processes(to_read, workers):
             self._store.states[state.path] = state
 

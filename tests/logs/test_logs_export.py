@@ -17,7 +17,7 @@ import psutil
 import pytest
 from log_helpers import event_files
 
-from spyder_tblogs.logs import export, export_csv, worker
+from spyder_tblogs.logs import export, export_csv, reader_processes
 from spyder_tblogs.logs.export import export_scalars
 from spyder_tblogs.logs.export_scan import run_series
 from spyder_tblogs.logs.records import frame_record
@@ -137,19 +137,19 @@ def test_the_runs_a_dead_worker_leaves_are_exported_in_process(
         mixed_logdir, tmp_path, in_processes, monkeypatch, how):
     expected = tmp_path / "expected.csv"
     count = export_scalars(mixed_logdir, str(expected), workers=1)
-    started = worker.start_worker
+    started = reader_processes.start_worker
     if how == "at once":        # it cannot import its module
-        monkeypatch.setattr(worker, "start_worker",
+        monkeypatch.setattr(reader_processes, "start_worker",
                             lambda module: started(module + "_missing"))
     elif how == "after a run":
         (tmp_path / "dying_worker.py").write_text(_DYING_WORKER)
         monkeypatch.setenv("PYTHONPATH", str(tmp_path))
-        monkeypatch.setattr(worker, "start_worker",
+        monkeypatch.setattr(reader_processes, "start_worker",
                             lambda module: started("dying_worker"))
     else:
         def cannot_start(module):
             raise OSError("no more processes")
-        monkeypatch.setattr(worker, "start_worker", cannot_start)
+        monkeypatch.setattr(reader_processes, "start_worker", cannot_start)
     (tmp_path / "out").mkdir()
     output = tmp_path / "out" / "points.csv"
     assert export_scalars(mixed_logdir, str(output), workers=2) == count

@@ -1,4 +1,4 @@
-"""Worker process: read a batch of event files and hand their states back.
+"""Reader processes: read a batch of event files and hand their states back.
 
 A worker runs :func:`main`: it reads a pickled list of
 :class:`~spyder_tblogs.logs.reader.FileState` on stdin, reads each file
@@ -39,7 +39,7 @@ _BOOTSTRAP = (
     "sys.exit(main())\n")
 
 
-def start_worker(module="spyder_tblogs.logs.worker"):
+def start_worker(module="spyder_tblogs.logs.reader_processes"):
     """Start a fresh interpreter running ``module.main()``, talking to it
     through pipes on its stdin and stdout."""
     return subprocess.Popen(
