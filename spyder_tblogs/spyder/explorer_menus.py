@@ -37,12 +37,11 @@ class ExplorerMenuHook:
     """
 
     def __init__(self, tree_widget, action, callback: Callable[[str], None]):
-        self.tree_widget = tree_widget
-        self.action = action
-        self.callback = callback
-        self.menu = None
+        self.tree_widget, self.action, self.callback = (
+            tree_widget, action, callback)
+        # Set by install(): the hooked menu; by a right click: its directory.
+        self.menu = self._directory = None
         self.installed = False
-        self._directory = None
 
     def install(self) -> bool:
         """Add the action; False (and nothing changed) if the tree widget

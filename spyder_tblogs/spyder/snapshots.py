@@ -8,7 +8,7 @@ frozen, so a message is safe to read in any thread once sent.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Tuple
 
 from spyder_tblogs.spyder.config import DEFAULT_HOST
 
@@ -30,14 +30,14 @@ class IndexContext:
         Look for log roots under ``directory``.
     max_depth : int
         Depth limit of the search.
-    added : tuple of str
-        Log directories the user added.
-    hidden : tuple of str
-        Log directories the user hid.
     console_cwd : str or None
         The current console's working directory: event files under it that
         no other root shows are added as ``'workdir'`` roots (relative log
         paths land there, not in the project).
+    added : tuple of str
+        Log directories the user added.
+    hidden : tuple of str
+        Log directories the user hid.
     """
 
     generation: int
@@ -45,9 +45,9 @@ class IndexContext:
     is_project: bool = False
     autodetect: bool = True
     max_depth: int = 6
-    added: tuple = ()
-    hidden: tuple = ()
     console_cwd: Optional[str] = None
+    added: Tuple[str, ...] = ()
+    hidden: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -107,8 +107,8 @@ class RootBatch:
 
     generation: int
     root: str
-    runs: tuple = ()
-    removed: tuple = ()
+    runs: Tuple[tuple, ...] = ()
+    removed: Tuple[str, ...] = ()
     diagnostics: tuple = ()
     run_count: int = 0
     final: bool = True

@@ -26,9 +26,6 @@ from spyder.api.config.decorators import on_conf_change
 from spyder.api.translations import _
 from spyder.api.widgets.main_widget import PluginMainWidget
 
-from spyder_tblogs.spyder.api import (
-    OpenTarget, TBLogsActions, TBLogsContextMenuSections, TBLogsMenus,
-    TBLogsToolbarSections)
 from spyder_tblogs.spyder.config import CONF_SECTION
 from spyder_tblogs.spyder.console_follow import ConsoleFollowController
 from spyder_tblogs.spyder.index_control import IndexController
@@ -41,6 +38,7 @@ from spyder_tblogs.spyder.widgets.details_view import DetailsView
 from spyder_tblogs.spyder.widgets.empty_page import EmptyLogsPage
 from spyder_tblogs.spyder.widgets.instances import InstancesPanel
 from spyder_tblogs.spyder.widgets.log_tree import LogTreeView
+from spyder_tblogs.spyder.widgets.pane_actions import add_pane_actions
 from spyder_tblogs.spyder.widgets.remote_url import ask_remote_url
 from spyder_tblogs.spyder.widgets.sparklines import SparklinesWidget
 from spyder_tblogs.tensorboard.instance_table import InstanceTable
@@ -155,85 +153,7 @@ class TBLogsWidget(PluginMainWidget):
         return self.tree
 
     def setup(self):
-        def action(name, text, triggered, icon=None, tip=None):
-            return self.create_action(
-                name, text=text, tip=tip, triggered=triggered,
-                icon=self.create_icon(icon) if icon else None)
-
-        self.open_action = action(
-            TBLogsActions.OpenInTensorBoard, _("Open in TensorBoard"),
-            lambda: self.open_in_tensorboard(self.target_logdir()), "plot",
-            _("Serve the selected log directory or run with TensorBoard and "
-              "show it"))
-        self.stop_action = action(
-            TBLogsActions.StopTensorBoard, _("Stop TensorBoard"),
-            lambda: self.stop_tensorboard(self.target_logdir()), "stop",
-            _("Stop the TensorBoard serving the selection"))
-        self.browser_action = action(
-            TBLogsActions.OpenInBrowser, _("Open in browser"),
-            lambda: self.open_in_tensorboard(self.target_logdir(),
-                                             OpenTarget.Browser),
-            "browse_tab",
-            _("Open TensorBoard for the selection in the system browser"))
-        self.copy_path_action = action(
-            TBLogsActions.CopyPath, _("Copy path"), self.tree.copy_path,
-            "editcopy")
-        self.show_in_files_action = action(
-            TBLogsActions.ShowInFiles, _("Show in Files"),
-            self.tree.show_in_files,
-            "files")
-        self.add_directory_action = action(
-            TBLogsActions.AddLogDirectory, _("Add log directory…"),
-            self.add_log_directory, "folder_new",
-            _("Show another log directory for this project"))
-        self.add_remote_action = action(
-            TBLogsActions.AddRemoteLogDirectory,
-            _("Add remote log directory (URL)…"), self.add_remote_log_directory,
-            "remote_server",
-            _("Show a log directory in object storage (s3://bucket/prefix)"))
-        self.hide_directory_action = action(
-            TBLogsActions.HideLogDirectory, _("Hide log directory"),
-            self.hide_log_directory, "hide",
-            _("Stop showing the selected log directory for this project"))
-        self.show_hidden_action = action(
-            TBLogsActions.ShowHiddenLogDirectories,
-            _("Show hidden log directories again"),
-            self.context.show_hidden)
-        self.follow_action = self.create_action(
-            TBLogsActions.FollowConsole, text=_("Follow console"),
-            tip=_("Select the run the current console's kernel writes, "
-                  "whenever it creates a new event file"),
-            icon=self.create_icon("ipython_console"),
-            toggled=self.set_follow_console, initial=False)
-        self.refresh_action = action(
-            TBLogsActions.Refresh, _("Refresh"), self.refresh, "refresh",
-            _("Look for log directories again and re-read the logs"))
-
-        toolbar = self.get_main_toolbar()
-        for section, actions in (
-                (TBLogsToolbarSections.TensorBoard,
-                 (self.open_action, self.stop_action, self.browser_action)),
-                (TBLogsToolbarSections.Directories,
-                 (self.add_directory_action, self.refresh_action)),
-                (TBLogsToolbarSections.Console, (self.follow_action,))):
-            for item in actions:
-                self.add_item_to_toolbar(item, toolbar=toolbar,
-                                         section=section)
-        for item in (self.add_directory_action, self.add_remote_action,
-                     self.show_hidden_action, self.refresh_action):
-            self.add_item_to_menu(item, menu=self.get_options_menu())
-        self.context_menu = self.create_menu(TBLogsMenus.Context)
-        for section, actions in (
-                (TBLogsContextMenuSections.TensorBoard,
-                 (self.open_action, self.stop_action, self.browser_action)),
-                (TBLogsContextMenuSections.Path,
-                 (self.copy_path_action, self.show_in_files_action)),
-                (TBLogsContextMenuSections.Directories,
-                 (self.add_directory_action, self.add_remote_action,
-                  self.hide_directory_action, self.refresh_action))):
-            for item in actions:
-                self.add_item_to_menu(item, menu=self.context_menu,
-                                      section=section)
+        add_pane_actions(self)
         self.runs_table.add_tree_actions(self)
         self.tree.set_context_menu(self.context_menu)
         self.update_actions()
