@@ -358,10 +358,12 @@ def test_every_child_gets_no_console_window_on_windows():
     assert tb_windows.child_kwargs("linux") == {}
     assert tb_windows.server_kwargs("darwin") == {"start_new_session": True}
     package = os.path.join(ROOT, "spyder_tblogs")
-    files = [os.path.join(package, "tensorboard", name)
-             for name in os.listdir(os.path.join(package, "tensorboard"))
+    # Every module of the two floors that start processes (the reader's
+    # and the export's worker processes are started in logs/).
+    files = [os.path.join(package, floor, name)
+             for floor in ("tensorboard", "logs")
+             for name in os.listdir(os.path.join(package, floor))
              if name.endswith(".py")]
-    files.append(os.path.join(package, "logs", "worker.py"))
     checked = 0
     for path in files:
         for line, keywords in _subprocess_calls(path):

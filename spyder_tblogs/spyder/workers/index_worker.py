@@ -14,7 +14,7 @@ from spyder_tblogs.logs.remote import is_remote
 from spyder_tblogs.logs.paths import absolute_logdir, path_key
 from spyder_tblogs.spyder.snapshots import IndexContext, RootBatch, RootSpec, \
     RootsFound
-from spyder_tblogs.spyder.workers.watching import RootWatcher
+from spyder_tblogs.logs.watching import RootWatcher
 
 logger = logging.getLogger(__name__)
 
