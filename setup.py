@@ -25,6 +25,9 @@ INSTALL_REQUIRES = [
     "tensorboard>=2.12",
     "protobuf>=3.20",
     "crc32c>=2.3",
+    # The export's scan checks and decodes a chunk of records at a time
+    # (TensorBoard needs it as well; named because we import it).
+    "numpy>=1.21",
     "psutil>=5.9",
     # Where the TensorBoard instance registry lives on each platform.
     "platformdirs>=2",
