@@ -10,7 +10,9 @@ through the index's reader a batch of runs at a time, so memory stays
 bounded.
 """
 
+import contextlib
 import os
+import secrets
 
 from spyder_tblogs.logs.discovery import (
     FILE_PATH, FILE_SIZE, discover_runs, iter_files,
@@ -209,18 +211,39 @@ def export_scalars(source, output, *, fmt="csv", workers=None, progress=None,
     job = (runs, workers, progress, total, batch_bytes, remote)
     if isinstance(output, (str, os.PathLike)):
         target = os.fspath(output)
-        partial = target + ".partial"
+        partial = _new_partial(target)
         try:
             count = _export_to_path(partial, fmt, *job)
             os.replace(partial, target)
         except BaseException:
-            if os.path.exists(partial):
+            with contextlib.suppress(OSError):
                 os.remove(partial)
             raise
         return count
     if fmt != "csv":
         raise ExportError("Parquet needs a file name, not a stream")
     return _export_csv(StreamSink(output), None, *job)
+
+
+def _new_partial(target):
+    """Create the empty file an export of ``target`` is written into.
+
+    A new name each time, created exclusively: a file of the user's that
+    happens to bear it is never overwritten nor removed.
+    """
+    for _ in range(8):
+        path = "%s.%s.partial" % (target, secrets.token_hex(4))
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL,
+                             0o666))
+        except FileExistsError:
+            continue
+        except OSError as error:
+            raise ExportError("cannot write %s: %s"
+                              % (target, error.strerror or error)) from None
+        return path
+    raise ExportError("cannot write %s: no free temporary name beside it"
+                      % target)
 
 
 def _export_to_path(path, fmt, *job):

@@ -199,3 +199,28 @@ def test_rows_spell_numbers_as_repr_does(monkeypatch, with_ujson):
     expected = "".join('"run ""a"", b",loss,%d,%r,%r\n' % tuple(
         points[index:index + 3]) for index in range(0, len(points), 3))
     assert text == expected
+
+
+def test_a_users_file_named_like_the_temporary_one_is_kept(mixed_logdir,
+                                                          tmp_path):
+    output = tmp_path / "points.csv"
+    theirs = tmp_path / "points.csv.partial"
+    theirs.write_bytes(b"the user's own notes")
+    assert export_scalars(mixed_logdir, str(output)) > 0
+
+    def cancel(done, total):
+        raise Cancelled()
+
+    with pytest.raises(Cancelled):
+        export_scalars(mixed_logdir, str(tmp_path / "other.csv"),
+                       progress=cancel)
+    assert theirs.read_bytes() == b"the user's own notes"
+    assert sorted(os.listdir(tmp_path)) == ["points.csv",
+                                            "points.csv.partial"]
+
+
+def test_a_missing_output_folder_is_a_message(mixed_logdir, tmp_path):
+    with pytest.raises(export.ExportError,
+                       match="cannot write .*nowhere.*points.csv"):
+        export_scalars(mixed_logdir, str(tmp_path / "nowhere" / "points.csv"))
+    assert os.listdir(tmp_path) == []

@@ -13,7 +13,8 @@ except ImportError:  # pragma: no cover - no QtWebEngine on this machine
 
 # pytest puts this directory on sys.path (rootdir-relative "prepend" import
 # mode, no __init__.py here), so the helper modules import by name.
-from spyder_helpers import kill_processes, tensorboard_processes  # noqa: E402
+from spyder_helpers import (  # noqa: E402
+    kill_processes, spyder_main_window, tensorboard_processes)
 
 
 # Modules that start a real Spyder main window (one per module), in the
@@ -33,6 +34,15 @@ def pytest_collection_modifyitems(config, items):
                 if name in MAIN_WINDOW_MODULES else 0)
     # sorted() is stable: the order inside each module is kept.
     items[:] = sorted(items, key=module_rank)
+
+
+@pytest.fixture(scope="module")
+def spyder_window():
+    """Spyder's real main window, started once per module (slow) and closed
+    after it: ``{"window": ..., "closed": bool}`` (set "closed" when a test
+    closed it itself)."""
+    with spyder_main_window() as state:
+        yield state
 
 
 @pytest.fixture(scope="session", autouse=True)

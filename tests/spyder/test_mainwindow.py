@@ -7,21 +7,13 @@ import psutil
 import pytest
 from qtpy.QtWidgets import QApplication
 
-from spyder_helpers import (kill_processes, spyder_main_window,
-                            tensorboard_processes)
+from spyder_helpers import kill_processes, tensorboard_processes
 from logwriters import write_run
 
 WAIT_MS = 60000
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning",
                                         "ignore::DeprecationWarning")
-
-
-@pytest.fixture(scope="module")
-def main_window():
-    """Start Spyder once for the module (slow); close it at the end."""
-    with spyder_main_window() as state:
-        yield state
 
 
 @pytest.fixture(scope="module")
@@ -38,15 +30,15 @@ def plugin_of(window, name):
     return window.get_plugin(name, error=False)
 
 
-def test_plugin_loads(main_window):
-    tblogs = plugin_of(main_window["window"], "tblogs")
+def test_plugin_loads(spyder_window):
+    tblogs = plugin_of(spyder_window["window"], "tblogs")
     assert tblogs is not None
     assert tblogs.get_widget().get_title() == "TensorBoard Logs"
     tblogs.set_conf("open_in", "none")
 
 
-def test_project_shows_its_runs(qtbot, main_window, project_dir):
-    window = main_window["window"]
+def test_project_shows_its_runs(qtbot, spyder_window, project_dir):
+    window = spyder_window["window"]
     tblogs = plugin_of(window, "tblogs")
     projects = plugin_of(window, "project_explorer")
     projects.create_project(str(project_dir))
@@ -78,11 +70,11 @@ def _check_menu(qtbot, hook, directory, select):
     assert hook.selected_directory() == str(directory)
 
 
-def test_files_and_projects_menus_carry_the_action(qtbot, main_window,
+def test_files_and_projects_menus_carry_the_action(qtbot, spyder_window,
                                                     project_dir):
     from spyder.api.plugins import Plugins
 
-    window = main_window["window"]
+    window = spyder_window["window"]
     tblogs = plugin_of(window, "tblogs")
     explorer = plugin_of(window, Plugins.Explorer)
 
@@ -111,9 +103,9 @@ def test_files_and_projects_menus_carry_the_action(qtbot, main_window,
                 select_in_projects)
 
 
-def test_closing_the_project_clears_its_runs(qtbot, main_window,
+def test_closing_the_project_clears_its_runs(qtbot, spyder_window,
                                              project_dir):
-    window = main_window["window"]
+    window = spyder_window["window"]
     pane = plugin_of(window, "tblogs").get_widget()
     projects = plugin_of(window, "project_explorer")
     logs = str(project_dir / "logs")
@@ -133,7 +125,7 @@ def test_closing_the_project_clears_its_runs(qtbot, main_window,
     qtbot.waitUntil(lambda: origin() == "auto", timeout=WAIT_MS)
 
 
-def test_cli_server_is_listed_and_stopped_in_the_window(qtbot, main_window,
+def test_cli_server_is_listed_and_stopped_in_the_window(qtbot, spyder_window,
                                                        tmp_path):
     """A server started from a terminal shows in the pane of a running
     Spyder, says it runs without TensorFlow, and its Stop button stops it
@@ -153,7 +145,7 @@ def test_cli_server_is_listed_and_stopped_in_the_window(qtbot, main_window,
 
     logs = tmp_path / "terminal-logs"
     write_run(str(logs / "run"), steps=4)
-    pane = plugin_of(main_window["window"], "tblogs").get_widget()
+    pane = plugin_of(spyder_window["window"], "tblogs").get_widget()
     pid = json.loads(cli("start", "--json", str(logs)))["pid"]
     try:
         qtbot.waitUntil(lambda: pane.instances.entry(str(logs)) is not None,
@@ -175,11 +167,11 @@ def test_cli_server_is_listed_and_stopped_in_the_window(qtbot, main_window,
             kill_processes([process])
 
 
-def test_open_in_tensorboard_then_close_spyder(qtbot, main_window,
+def test_open_in_tensorboard_then_close_spyder(qtbot, spyder_window,
                                                project_dir):
     from spyder.api.plugins import Plugins
 
-    window = main_window["window"]
+    window = spyder_window["window"]
     tblogs = plugin_of(window, "tblogs")
     pane = tblogs.get_widget()
     hook = tblogs.get_menu_hook(Plugins.Explorer)
@@ -202,7 +194,7 @@ def test_open_in_tensorboard_then_close_spyder(qtbot, main_window,
 
     # Closing Spyder stops what it started.
     window.close()
-    main_window["closed"] = True
+    spyder_window["closed"] = True
     assert not pane.index.thread.thread.isRunning()
     assert not pane.tensorboard.thread.thread.isRunning()
     assert psutil.wait_procs(

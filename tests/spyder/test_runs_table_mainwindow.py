@@ -4,7 +4,6 @@ writers, a diverged (NaN) run among them."""
 import pytest
 from qtpy.QtCore import Qt
 
-from spyder_helpers import spyder_main_window
 from runs_logs import NAN_RUN, PLAIN_RUN, RUNS, write_runs_logs
 
 WAIT_MS = 60000
@@ -13,11 +12,9 @@ pytestmark = pytest.mark.filterwarnings("ignore::UserWarning",
                                         "ignore::DeprecationWarning")
 
 
-@pytest.fixture(scope="module")
-def main_window():
-    """Spyder's main window for the module."""
-    with spyder_main_window() as state:
-        yield state["window"]
+@pytest.fixture
+def main_window(spyder_window):
+    return spyder_window["window"]
 
 
 def test_runs_table_in_spyder_shows_the_nan_alarm(qtbot, main_window,
