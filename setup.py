@@ -28,6 +28,9 @@ INSTALL_REQUIRES = [
     # The export's scan checks and decodes a chunk of records at a time
     # (TensorBoard needs it as well; named because we import it).
     "numpy>=1.21",
+    # The export writes a block of doubles in one call from numpy arrays
+    # (a self-check at import falls back to %r if its spelling changes).
+    "orjson>=3.6",
     "psutil>=5.9",
     # Where the TensorBoard instance registry lives on each platform.
     "platformdirs>=2",

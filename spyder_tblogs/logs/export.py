@@ -128,8 +128,8 @@ class _CsvSink:
     def write(self, run, series):
         from spyder_tblogs.logs.export_csv import csv_chunks
 
-        for text in csv_chunks(run, series):
-            self.sink.write_text(text)
+        for chunk in csv_chunks(run, series):
+            self.sink.write_bytes(chunk)
 
     def close(self):
         pass
@@ -273,7 +273,7 @@ def _export_csv(sink, part_dir, runs, workers, progress, total, batch_bytes,
             start, count = died.args
     done = sum(run[2] for run in runs[:start])
     for label, paths, size, _ in runs[start:]:
-        count += write_run(sink.write_text, label, paths)
+        count += write_run(sink.write_bytes, label, paths)
         done += size
         if progress is not None:
             progress(done, total)

@@ -7,11 +7,18 @@ same fast path for one-scalar records of a layout the protobuf parser has
 vouched for, the same kind and value of each tag), so an export holds the
 points the index and TensorBoard see.
 
-Its loop only frames the records of a known layout and notes where they
-are; their checksums, steps, wall times and values are checked and decoded
-a chunk at a time with numpy, which is what makes it fast.
+Only framing and the data checksum happen a record at a time, in a loop
+that does nothing else. Everything else is done a chunk at a time with
+numpy (:mod:`~spyder_tblogs.logs.record_groups`): the checksums are
+compared, the records are grouped by layout (the bytes after the step,
+but the value), and the groups of a layout known to hold one scalar are
+decoded at once; lone values of a tag known to hold no scalar (histograms,
+images) are grouped by tag and passed over. The protobuf parser takes the
+rest in file order: the first record of each new layout or tag (which
+teaches the scan about it), and whatever else there is.
 """
 
+import heapq
 import struct
 from array import array
 
@@ -24,23 +31,32 @@ from spyder_tblogs.logs.event_values import (
     is_scalar_record, tensor_scalar,
 )
 from spyder_tblogs.logs.file_state import MODE, new_tag_state
+from spyder_tblogs.logs.record_groups import (
+    RecordViews, after_step_ends, decode_scalars, lone_value_tags,
+    scalar_like, span_groups,
+)
 from spyder_tblogs.logs.records import (
-    HEADER_SIZE, MASK_DELTA, FramingError, check_length, iter_chunks,
-    mask_crc,
+    CHUNK_SIZE, HEADER_SIZE, MASK_DELTA, FramingError, check_length,
+    iter_chunks, mask_crc,
 )
 
 __all__ = ["scalar_points", "run_series"]
 
 _LENGTH_AND_CRC = struct.Struct("<QI").unpack_from
-_CRC = struct.Struct("<I").unpack_from
 # What the reader files graph events under (they hold no scalars, but a
 # tag first met as one keeps that kind).
 _GRAPH_TAG = "__run_graph__"
 # Caches of the scan are cleared past this many entries (hostile files).
 _CACHE_LIMIT = 4096
-# A tag's entry: its points, how its value is read, and the records of a
-# known layout not decoded yet, as (record offset in the chunk, CRC) pairs.
-_POINTS, _MODE, _PENDING = 0, 1, 2
+# A tag's entry: its points (step, wall time, value triples), how its value
+# is read, and the points the parser took from the chunk being scanned,
+# with the record index of each (merged in file order with the groups').
+_POINTS, _MODE, _PARSED_AT, _PARSED = 0, 1, 2, 3
+# Bytes read at a time: most event files in one go, so the numpy work of
+# a chunk is done once per file (memory: some 2.5 times the chunk).
+_SCAN_CHUNK_SIZE = 4 * CHUNK_SIZE
+# A layout not seen yet (``None`` in the layouts means "not one scalar").
+_UNSEEN = object()
 
 
 def scalar_points(path):
@@ -50,88 +66,263 @@ def scalar_points(path):
     maps to ``None``. Reading stops at damage that cannot be framed past,
     or an I/O error, keeping the points before it, as the reader does.
     """
-    tags = {}
-    # Checked headers -> record length; record bytes after the step, but
-    # the value -> the append of their tag's pending records, or None:
-    # "not one scalar".
-    header_lengths = {}
-    layouts = {}
-    # Tags (as bytes) known to hold no scalar.
-    skipped = set()
+    scan = _FileScan()
+    try:
+        iter_chunks(path, 0, scan.chunk, _SCAN_CHUNK_SIZE)
+    except (FramingError, OSError):
+        pass
+    return {tag: entry and entry[_POINTS]
+            for tag, entry in scan.tags.items()}
 
-    def scan(buffer, base):
-        event = event_pb2.Event()     # fresh per chunk: upb arenas only grow
-        position, end = 0, len(buffer)
+
+def run_series(paths):
+    """``{tag: [points of each file]}`` of a run's files (given by name),
+    scalar tags in order of first appearance."""
+    series = {}
+    for path in paths:
+        for tag, points in scalar_points(path).items():
+            if points is not None:
+                series.setdefault(tag, []).append(points)
+    return series
+
+
+class _FileScan:
+    """The state of one file's scan, fed a chunk at a time."""
+
+    def __init__(self):
+        self.tags = {}
+        # Checked headers -> record length.
+        self.header_lengths = {}
+        # Layout -> the entry of the tag it is one scalar of, or None.
+        self.layouts = {}
+        # Tags (as bytes) known to hold no scalar.
+        self.skipped = set()
+
+    def chunk(self, buffer, base):
+        """Take the complete records of ``buffer`` (see ``iter_chunks``)."""
+        starts, checksums = array("q"), array("q")
+        position, needed, error = self._frame(buffer, base, starts,
+                                              checksums)
+        if starts:
+            self._take(buffer, numpy.frombuffer(starts, numpy.int64),
+                       numpy.frombuffer(checksums, numpy.int64))
+        if error is not None:
+            raise error
+        return position, needed
+
+    def _frame(self, buffer, base, starts, checksums):
+        """Note where each complete record starts and its data's CRC;
+        ``(position, needed, error)`` as ``iter_chunks`` wants them, with
+        the framing error that ended the chunk, if any."""
+        header_lengths = self.header_lengths
+        note_start, note_checksum = starts.append, checksums.append
         crc = _crc32c.crc32c
-        try:
-            # 12 and 4: HEADER_SIZE and FOOTER_SIZE, as literals because
-            # a global lookup per record costs more than the rest.
-            while position + 12 <= end:
-                header = buffer[position:position + 12]
-                length = header_lengths.get(header)
-                if length is None:
-                    length, length_crc = _LENGTH_AND_CRC(header)
+        position, end = 0, len(buffer)
+        # 12 and 16: HEADER_SIZE and both ends of a record, as literals
+        # because a global lookup per record costs more than the rest.
+        while position + 12 <= end:
+            header = buffer[position:position + 12]
+            length = header_lengths.get(header)
+            if length is None:
+                length, length_crc = _LENGTH_AND_CRC(header)
+                try:
                     if mask_crc(crc(header[:8])) != length_crc:
                         raise FramingError(base + position)
                     check_length(length, base + position)
-                    if len(header_lengths) > _CACHE_LIMIT:
-                        header_lengths.clear()
-                    header_lengths[header] = length
-                stop = position + 16 + length
-                if stop > end:
-                    return position, stop - position
-                data = buffer[position + 12:stop - 4]
-                # Fast path: wall time, a step of up to 4 varint bytes,
-                # then the bytes of a known layout (see is_scalar_record).
-                after_step = 0
-                if length > 14 and data[0] == 0x09 and data[9] == 0x10:
-                    if data[10] < 0x80:
-                        after_step = 11
-                    elif data[11] < 0x80:
-                        after_step = 12
-                    elif data[12] < 0x80:
-                        after_step = 13
-                    elif data[13] < 0x80:
-                        after_step = 14
-                    if after_step:
-                        note = layouts.get(data[after_step:-4])
-                        if note is not None:
-                            note(position)
-                            note(crc(data))
-                            position = stop
-                            continue
-                        # One value of a tag known to hold no scalar (a
-                        # histogram, an image): nothing to take, no parse.
-                        if data[after_step] == 0x2A:
-                            tag = _lone_value_tag(data, after_step)
-                            if tag is not None and (
-                                    tag in skipped or
-                                    _holds_no_scalar(tag, tags, skipped)):
-                                position = stop
-                                continue
-                        if data[after_step:-4] in layouts:
-                            after_step = 0    # known not to be one scalar
-                position = stop
-                checksum = crc(data)
-                if mask_crc(checksum) != _CRC(buffer, stop - 4)[0]:
-                    continue          # damaged record: skipped, as TB does
-                try:
-                    event.ParseFromString(data)
-                except DecodeError:
-                    continue          # intact, but not an event
-                _take_event(event, data, after_step, tags, layouts,
-                            lambda entry: _decode(buffer, entry))
-            return position, 0
-        finally:
-            for entry in tags.values():
-                if entry is not None and entry[_PENDING]:
-                    _decode(buffer, entry)
+                except FramingError as error:
+                    return position, 0, error
+                if len(header_lengths) > _CACHE_LIMIT:
+                    header_lengths.clear()
+                header_lengths[header] = length
+            stop = position + 16 + length
+            if stop > end:
+                return position, stop - position, None
+            note_start(position)
+            note_checksum(crc(buffer[position + 12:stop - 4]))
+            position = stop
+        return position, 0, None
 
-    try:
-        iter_chunks(path, 0, scan)
-    except (FramingError, OSError):
-        pass
-    return {tag: entry and entry[_POINTS] for tag, entry in tags.items()}
+    def _take(self, buffer, starts, checksums):
+        """Take the framed records of a chunk, in file order."""
+        views = RecordViews(buffer)
+        data = starts + HEADER_SIZE
+        # Records are shorter than 2 GiB (check_length): the length's low
+        # half.
+        length = views.u32[starts].astype(numpy.int64)
+        masked = (((checksums >> 15) | (checksums << 17)) + MASK_DELTA) \
+            & 0xFFFFFFFF
+        intact = masked == views.u32[data + length]
+        if not intact.all():       # damaged records: skipped, as TB does
+            data, length = data[intact], length[intact]
+        after_step = after_step_ends(views, data, length)
+        parse = numpy.flatnonzero(after_step == 0).tolist()
+        timed = numpy.flatnonzero(after_step)
+        like = scalar_like(views, data[timed], length[timed])
+        # The first record of each layout or tag not known yet is parsed
+        # first: ``waiting`` holds the rest until then.
+        waiting, groups = {}, []
+        layouts = timed[like]
+        layout_starts = data[layouts] + after_step[layouts]
+        for members, layout in span_groups(
+                buffer, views, layouts, layout_starts,
+                data[layouts] + length[layouts] - 4 - layout_starts, parse):
+            entry = self.layouts.get(layout, _UNSEEN)
+            if entry is _UNSEEN:
+                self._wait(members, layout, None, parse, waiting)
+            elif entry is None:
+                parse.extend(members.tolist())
+            else:
+                groups.append((entry, members))
+        others = timed[~like]
+        found, tag_starts, tag_sizes = lone_value_tags(
+            views, data[others], length[others], after_step[others])
+        parse.extend(others[~found].tolist())
+        for members, tag in span_groups(buffer, views, others[found],
+                                        tag_starts[found], tag_sizes[found],
+                                        parse):
+            if not self._holds_no_scalar(tag):
+                self._wait(members, None, tag, parse, waiting)
+        self._parse_in_order(buffer, data, length, after_step, parse,
+                             waiting, groups)
+        self._add_points(views, data, length, after_step, groups)
+
+    @staticmethod
+    def _wait(members, layout, tag, parse, waiting):
+        first = int(members[0])
+        parse.append(first)
+        if len(members) > 1:
+            waiting[first] = (members[1:], layout, tag)
+
+    def _parse_in_order(self, buffer, data, length, after_step, parse,
+                        waiting, groups):
+        """Parse the records at indexes ``parse`` in file order. Once the
+        first of a group is parsed, the rest of it joins ``groups`` if its
+        layout proved to be one scalar, is passed over if its tag proved
+        to hold no scalar, else joins ``parse``."""
+        heapq.heapify(parse)
+        event = event_pb2.Event()     # fresh per chunk: upb arenas only grow
+        while parse:
+            index = heapq.heappop(parse)
+            start = data[index]
+            self._parse(index, buffer[start:start + length[index]],
+                        int(after_step[index]), event)
+            if index not in waiting:
+                continue
+            members, layout, tag = waiting.pop(index)
+            if tag is not None:
+                if self._holds_no_scalar(tag):
+                    continue
+            else:
+                entry = self.layouts.get(layout)
+                if entry is not None:
+                    groups.append((entry, members))
+                    continue
+            for member in members.tolist():
+                heapq.heappush(parse, member)
+
+    def _parse(self, index, record, after_step, event):
+        """Take one record through the protobuf parser."""
+        if after_step:
+            # One value of a tag known to hold no scalar (a histogram, an
+            # image): nothing to take, no parse.
+            if record[after_step] == 0x2A:
+                tag = _lone_value_tag(record, after_step)
+                if tag is not None and self._holds_no_scalar(tag):
+                    return
+            if record[after_step:-4] in self.layouts:
+                after_step = 0    # known not to be one scalar
+        try:
+            event.ParseFromString(record)
+        except DecodeError:
+            return                # intact, but not an event
+        self._take_event(index, event, record, after_step)
+
+    def _holds_no_scalar(self, tag):
+        """Whether the scan already found ``tag`` (bytes) to hold no scalar;
+        remembered (a tag's kind never changes once found)."""
+        if tag in self.skipped:
+            return True
+        try:
+            name = tag.decode("utf-8")
+        except UnicodeDecodeError:
+            return False        # the parser refuses it too: let it
+        if name in self.tags and self.tags[name] is None:
+            self.skipped.add(tag)
+            return True
+        return False
+
+    def _take_event(self, index, event, record, after_step):
+        """Fold a parsed event into the tags, learning its layout when it
+        is the canonical record of one scalar (``after_step`` is where its
+        step ends, 0 when not to learn)."""
+        tags, layouts = self.tags, self.layouts
+        what = event.WhichOneof("what")
+        if what == "summary":
+            step, wall = event.step, event.wall_time
+            values = event.summary.value
+            for value in values:
+                tag = value.tag or value.node_name
+                entry = tags.get(tag, False)
+                if entry is False:
+                    mode = new_tag_state(value, step, wall)[MODE]
+                    entry = tags[tag] = ([array("d"), mode, array("q"),
+                                          array("d")] if mode else None)
+                if entry is None:
+                    continue
+                if entry[_MODE] == 1:
+                    number = value.simple_value
+                else:
+                    number = tensor_scalar(value.tensor)
+                    if number is None:
+                        continue
+                if after_step and len(values) == 1:
+                    if len(layouts) > _CACHE_LIMIT:
+                        layouts.clear()
+                    layouts[record[after_step:-4]] = (
+                        entry if is_scalar_record(record, after_step, tag,
+                                                  entry[_MODE])
+                        else None)
+                entry[_PARSED_AT].append(index)
+                entry[_PARSED].extend((step, wall, number))
+        elif what == "tagged_run_metadata":
+            tags.setdefault(event.tagged_run_metadata.tag, None)
+        elif what in ("graph_def", "meta_graph_def"):
+            tags.setdefault(_GRAPH_TAG, None)
+
+    def _add_points(self, views, data, length, after_step, groups):
+        """Append the chunk's points to their tags, in file order: the
+        groups' (decoded here) merged with the parser's."""
+        parts = {}
+        if groups:
+            # One decode for all the groups of the chunk, then split.
+            members = numpy.concatenate([group for _, group in groups])
+            decoded = decode_scalars(views, data[members], length[members],
+                                     after_step[members])
+            start = 0
+            for entry, group in groups:
+                stop = start + len(group)
+                parts.setdefault(id(entry), (entry, []))[1].append(
+                    (group, decoded[start:stop]))
+                start = stop
+        for entry in self.tags.values():
+            if entry is not None and entry[_PARSED_AT]:
+                # Copies: the arrays are emptied for the next chunk.
+                parts.setdefault(id(entry), (entry, []))[1].append((
+                    numpy.frombuffer(entry[_PARSED_AT], numpy.int64).copy(),
+                    numpy.frombuffer(entry[_PARSED]).reshape(-1, 3).copy()))
+                del entry[_PARSED_AT][:]
+                del entry[_PARSED][:]
+        for entry, pieces in parts.values():
+            if len(pieces) == 1:
+                points = pieces[0][1]
+            else:
+                order = numpy.argsort(
+                    numpy.concatenate([at for at, _ in pieces]),
+                    kind="stable")
+                points = numpy.concatenate(
+                    [points for _, points in pieces])[order]
+            entry[_POINTS].frombytes(
+                numpy.ascontiguousarray(points).reshape(-1).view(numpy.uint8))
 
 
 def _lone_value_tag(data, start):
@@ -139,10 +330,12 @@ def _lone_value_tag(data, start):
     summary holding one value whose first field is its tag; else None."""
     # 0x2A: Event.summary; 0x0A: Summary.value, then Value.tag.
     summary_size, at = _varint(data, start + 1)
-    if at is None or at + summary_size != len(data) or data[at] != 0x0A:
+    if (at is None or at + summary_size != len(data) or at == len(data)
+            or data[at] != 0x0A):
         return None
     value_size, at = _varint(data, at + 1)
-    if at is None or at + value_size != len(data) or data[at] != 0x0A:
+    if (at is None or at + value_size != len(data) or at == len(data)
+            or data[at] != 0x0A):
         return None
     tag_size, at = _varint(data, at + 1)
     if at is None or at + tag_size > len(data):
@@ -161,101 +354,3 @@ def _varint(data, at):
             return value, position + 1
         shift += 7
     return 0, None
-
-
-def _holds_no_scalar(tag, tags, skipped):
-    """Whether the scan already found ``tag`` (bytes) to hold no scalar;
-    remembered in ``skipped`` (a tag's kind never changes once found)."""
-    try:
-        name = tag.decode("utf-8")
-    except UnicodeDecodeError:
-        return False        # the parser refuses it too: let it
-    if name in tags and tags[name] is None:
-        skipped.add(tag)
-        return True
-    return False
-
-
-def _take_event(event, data, after_step, tags, layouts, decode):
-    """Fold a parsed event into ``tags``, learning its layout when it is
-    the canonical record of one scalar (``after_step`` is where its step
-    ends, 0 when not to learn); ``decode(entry)`` first decodes what a
-    tag has pending, so its points stay in file order."""
-    what = event.WhichOneof("what")
-    if what == "summary":
-        step, wall = event.step, event.wall_time
-        values = event.summary.value
-        for value in values:
-            tag = value.tag or value.node_name
-            entry = tags.get(tag, False)
-            if entry is False:
-                mode = new_tag_state(value, step, wall)[MODE]
-                entry = tags[tag] = ([array("d"), mode, array("q")] if mode
-                                     else None)
-            if entry is None:
-                continue
-            if entry[_MODE] == 1:
-                number = value.simple_value
-            else:
-                number = tensor_scalar(value.tensor)
-                if number is None:
-                    continue
-            if after_step and len(values) == 1:
-                if len(layouts) > _CACHE_LIMIT:
-                    layouts.clear()
-                layouts[data[after_step:-4]] = (
-                    entry[_PENDING].append
-                    if is_scalar_record(data, after_step, tag, entry[_MODE])
-                    else None)
-            if entry[_PENDING]:
-                decode(entry)
-            entry[_POINTS].extend((step, wall, number))
-    elif what == "tagged_run_metadata":
-        tags.setdefault(event.tagged_run_metadata.tag, None)
-    elif what in ("graph_def", "meta_graph_def"):
-        tags.setdefault(_GRAPH_TAG, None)
-
-
-def _gather(chunk, offsets, dtype):
-    """The ``dtype`` value at each of ``offsets`` in the uint8 ``chunk``."""
-    size = numpy.dtype(dtype).itemsize
-    return chunk[offsets[:, None] + numpy.arange(size)].view(dtype)[:, 0]
-
-
-def _decode(buffer, entry):
-    """Check and decode a tag's pending records (all in ``buffer``) into
-    its points; records that fail their checksum are dropped."""
-    chunk = numpy.frombuffer(buffer, numpy.uint8)
-    # A copy, so the array (whose append the layouts hold) can be emptied.
-    pending = numpy.array(entry[_PENDING]).reshape(-1, 2)
-    del entry[_PENDING][:]
-    # Records are shorter than 2 GiB (check_length): the length's low half.
-    length = _gather(chunk, pending[:, 0], "<u4").astype(numpy.int64)
-    start = pending[:, 0] + HEADER_SIZE
-    checksum = pending[:, 1]
-    masked = (((checksum >> 15) | (checksum << 17)) + MASK_DELTA) & 0xFFFFFFFF
-    intact = masked == _gather(chunk, start + length, "<u4")
-    if not intact.all():
-        start, length = start[intact], length[intact]
-    varint = chunk[start[:, None] + numpy.arange(10, 14)].astype(numpy.int64)
-    step = varint[:, 0] & 0x7F
-    more = varint[:, 0] >= 0x80
-    for index in (1, 2, 3):
-        step |= numpy.where(more, (varint[:, index] & 0x7F) << 7 * index, 0)
-        more &= varint[:, index] >= 0x80
-    points = numpy.empty((len(start), 3))
-    points[:, 0] = step
-    points[:, 1] = _gather(chunk, start + 1, "<f8")
-    points[:, 2] = _gather(chunk, start + length - 4, "<f4")
-    entry[_POINTS].frombytes(points.tobytes())
-
-
-def run_series(paths):
-    """``{tag: [points of each file]}`` of a run's files (given by name),
-    scalar tags in order of first appearance."""
-    series = {}
-    for path in paths:
-        for tag, points in scalar_points(path).items():
-            if points is not None:
-                series.setdefault(tag, []).append(points)
-    return series

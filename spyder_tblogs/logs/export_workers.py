@@ -36,8 +36,8 @@ class WorkerDied(Exception):
 
 
 def write_run(write, label, paths):
-    """Write the rows of the run made of ``paths`` with ``write(text)``;
-    return the number of points."""
+    """Write the rows of the run made of ``paths`` with ``write(bytes)``
+    (UTF-8); return the number of points."""
     # Here, not at the top: the parent never reads (nor imports numpy).
     from spyder_tblogs.logs.export_csv import csv_chunks
     from spyder_tblogs.logs.export_scan import run_series
@@ -45,8 +45,8 @@ def write_run(write, label, paths):
     series = run_series(paths)
     count = sum(len(points) for parts in series.values()
                 for points in parts) // 3
-    for text in csv_chunks(label, series):
-        write(text)
+    for chunk in csv_chunks(label, series):
+        write(chunk)
     return count
 
 
@@ -58,6 +58,9 @@ class PathSink:
 
     def write_text(self, text):
         self.stream.write(text.encode("utf-8"))
+
+    def write_bytes(self, data):
+        self.stream.write(data)
 
     def copy(self, path, start, end):
         """Append bytes ``start:end`` of the file ``path``."""
@@ -82,6 +85,10 @@ class StreamSink:
 
     def __init__(self, stream):
         self.write_text = stream.write
+
+    def write_bytes(self, data):
+        """Write UTF-8 bytes of whole rows."""
+        self.write_text(data.decode("utf-8"))
 
     def copy(self, path, start, end):
         decoder = codecs.getincrementaldecoder("utf-8")()
@@ -203,8 +210,7 @@ def main():
             except EOFError:
                 return 0
             start = part.tell()
-            points = write_run(lambda text: write(text.encode("utf-8")),
-                               label, paths)
+            points = write_run(write, label, paths)
             part.flush()
             pickle.dump((index, start, part.tell(), points), stdout)
             stdout.flush()

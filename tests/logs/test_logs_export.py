@@ -13,8 +13,11 @@ import tempfile
 import textwrap
 from array import array
 
+import numpy
 import psutil
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from log_helpers import event_files
 
 from spyder_tblogs.logs import export, export_csv, reader_processes
@@ -183,22 +186,39 @@ def test_workers_never_import_the_callers_main(mixed_logdir, tmp_path):
     assert output.read_bytes() == expected.read_bytes()
 
 
-@pytest.mark.parametrize("with_ujson", [True, False])
-def test_rows_spell_numbers_as_repr_does(monkeypatch, with_ujson):
-    if with_ujson and export_csv._DUMPS is None:
-        pytest.skip("ujson 5 is not installed")
-    if not with_ujson:
+@pytest.mark.parametrize("with_orjson", [True, False])
+def test_rows_spell_numbers_as_repr_does(monkeypatch, with_orjson):
+    assert export_csv._DUMPS is not None      # orjson passed its self-check
+    if not with_orjson:
         monkeypatch.setattr(export_csv, "_DUMPS", None)
-    numbers = [0.1, 1e-05, 2.5e-07, 1e+16, -0.0, 5e-324, 1700000000.05,
-               float("nan"), float("inf"), -float("inf"), 1 / 3]
+    numbers = [0.1, 1e-05, 9.99e-05, 1e-4, 2.5e-07, 1e-10, 1e+16, -0.0,
+               5e-324, 1700000000.05, float("nan"), float("inf"),
+               -float("inf"), 1 / 3]
     points = array("d")
     for step, number in enumerate(numbers):
         points.extend((step - 3, 1e-05 * step + 1e9, number))
     points.extend((2**52, 0.5, 2.0))
-    text = "".join(export_csv.csv_chunks('run "a", b', {"loss": [points]}))
-    expected = "".join('"run ""a"", b",loss,%d,%r,%r\n' % tuple(
+    run, tag = 'run "a", b', "acc_%d%%"
+    data = b"".join(export_csv.csv_chunks(run, {tag: [points]}))
+    expected = "".join('"run ""a"", b",acc_%%d%%%%,%d,%r,%r\n' % tuple(
         points[index:index + 3]) for index in range(0, len(points), 3))
-    assert text == expected
+    assert data.decode("utf-8") == expected
+
+
+_DOUBLES = st.floats(allow_nan=True, allow_infinity=True)
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(rows=st.lists(st.tuples(
+    st.integers(-2**53, 2**53), _DOUBLES,
+    # Values: doubles, and float32 values as summaries hold them.
+    st.one_of(_DOUBLES, st.floats(width=32))),
+    min_size=1, max_size=50))
+def test_orjson_rows_equal_repr_rows(rows):
+    block = numpy.array(rows, dtype=float).reshape(-1, 3)
+    prefix = "r\u00e9,t,".encode("utf-8")
+    assert (export_csv._rows_with(export_csv._DUMPS, prefix, block)
+            == export_csv._rows_with(None, prefix, block))
 
 
 def test_a_users_file_named_like_the_temporary_one_is_kept(mixed_logdir,
