@@ -7,10 +7,11 @@ same fast path for one-scalar records of a layout the protobuf parser has
 vouched for, the same kind and value of each tag), so an export holds the
 points the index and TensorBoard see.
 
-Only framing and the data checksum happen a record at a time, in a loop
-that does nothing else. Everything else is done a chunk at a time with
-numpy (:mod:`~spyder_tblogs.logs.record_groups`): the checksums are
-compared, the records are grouped by layout (the bytes after the step,
+Only framing happens a record at a time, in a loop that does nothing
+else. Everything else is done a chunk at a time with numpy
+(:mod:`~spyder_tblogs.logs.record_groups`): the data checksums are checked
+a group of records of one length at a time, the records are grouped by
+layout (the bytes after the step,
 but the value), and the groups of a layout known to hold one scalar are
 decoded at once; lone values of a tag known to hold no scalar (histograms,
 images) are grouped by tag and passed over. The protobuf parser takes the
@@ -22,7 +23,6 @@ import heapq
 import struct
 from array import array
 
-import crc32c as _crc32c
 import numpy
 from google.protobuf.message import DecodeError
 from tensorboard.compat.proto import event_pb2
@@ -32,12 +32,12 @@ from spyder_tblogs.logs.event_values import (
 )
 from spyder_tblogs.logs.file_state import MODE, new_tag_state
 from spyder_tblogs.logs.record_groups import (
-    RecordViews, after_step_ends, decode_scalars, lone_value_tags,
-    scalar_like, span_groups,
+    RecordViews, after_step_ends, decode_scalars, intact_records,
+    lone_value_tags, scalar_like, span_groups,
 )
 from spyder_tblogs.logs.records import (
-    CHUNK_SIZE, HEADER_SIZE, MASK_DELTA, FramingError, check_length,
-    iter_chunks, mask_crc,
+    CHUNK_SIZE, FOOTER_SIZE, HEADER_SIZE, FramingError, check_length,
+    iter_chunks, masked_crc32c,
 )
 
 __all__ = ["scalar_points", "run_series"]
@@ -52,9 +52,10 @@ _CACHE_LIMIT = 4096
 # is read, and the points the parser took from the chunk being scanned,
 # with the record index of each (merged in file order with the groups').
 _POINTS, _MODE, _PARSED_AT, _PARSED = 0, 1, 2, 3
-# Bytes read at a time: most event files in one go, so the numpy work of
-# a chunk is done once per file (memory: some 2.5 times the chunk).
-_SCAN_CHUNK_SIZE = 4 * CHUNK_SIZE
+# Bytes read at a time: most event files in one or two reads, so the numpy
+# work of a chunk is done about once per file; memory stays some 3 times
+# this per worker.
+_SCAN_CHUNK_SIZE = 2 * CHUNK_SIZE
 # A layout not seen yet (``None`` in the layouts means "not one scalar").
 _UNSEEN = object()
 
@@ -91,8 +92,11 @@ class _FileScan:
 
     def __init__(self):
         self.tags = {}
-        # Checked headers -> record length.
-        self.header_lengths = {}
+        # Checked headers -> record size (header, data and footer).
+        self.record_sizes = {}
+        # The order records of one length are checked in (see
+        # intact_records).
+        self.random = numpy.random.default_rng()
         # Layout -> the entry of the tag it is one scalar of, or None.
         self.layouts = {}
         # Tags (as bytes) known to hold no scalar.
@@ -100,58 +104,53 @@ class _FileScan:
 
     def chunk(self, buffer, base):
         """Take the complete records of ``buffer`` (see ``iter_chunks``)."""
-        starts, checksums = array("q"), array("q")
-        position, needed, error = self._frame(buffer, base, starts,
-                                              checksums)
+        starts = array("q")
+        position, needed, error = self._frame(buffer, base, starts)
         if starts:
-            self._take(buffer, numpy.frombuffer(starts, numpy.int64),
-                       numpy.frombuffer(checksums, numpy.int64))
+            self._take(buffer, numpy.frombuffer(starts, numpy.int64))
         if error is not None:
             raise error
         return position, needed
 
-    def _frame(self, buffer, base, starts, checksums):
-        """Note where each complete record starts and its data's CRC;
-        ``(position, needed, error)`` as ``iter_chunks`` wants them, with
-        the framing error that ended the chunk, if any."""
-        header_lengths = self.header_lengths
-        note_start, note_checksum = starts.append, checksums.append
-        crc = _crc32c.crc32c
+    def _frame(self, buffer, base, starts):
+        """Note where each complete record starts; ``(position, needed,
+        error)`` as ``iter_chunks`` wants them, with the framing error that
+        ended the chunk, if any."""
+        record_sizes = self.record_sizes
+        note_start = starts.append
         position, end = 0, len(buffer)
-        # 12 and 16: HEADER_SIZE and both ends of a record, as literals
-        # because a global lookup per record costs more than the rest.
+        # 12: HEADER_SIZE, a literal because a global lookup per record
+        # costs more than the rest.
         while position + 12 <= end:
             header = buffer[position:position + 12]
-            length = header_lengths.get(header)
-            if length is None:
+            try:
+                stop = position + record_sizes[header]
+            except KeyError:
                 length, length_crc = _LENGTH_AND_CRC(header)
                 try:
-                    if mask_crc(crc(header[:8])) != length_crc:
+                    if masked_crc32c(header[:8]) != length_crc:
                         raise FramingError(base + position)
                     check_length(length, base + position)
                 except FramingError as error:
                     return position, 0, error
-                if len(header_lengths) > _CACHE_LIMIT:
-                    header_lengths.clear()
-                header_lengths[header] = length
-            stop = position + 16 + length
+                if len(record_sizes) > _CACHE_LIMIT:
+                    record_sizes.clear()
+                record_sizes[header] = HEADER_SIZE + length + FOOTER_SIZE
+                stop = position + record_sizes[header]
             if stop > end:
                 return position, stop - position, None
             note_start(position)
-            note_checksum(crc(buffer[position + 12:stop - 4]))
             position = stop
         return position, 0, None
 
-    def _take(self, buffer, starts, checksums):
+    def _take(self, buffer, starts):
         """Take the framed records of a chunk, in file order."""
         views = RecordViews(buffer)
         data = starts + HEADER_SIZE
         # Records are shorter than 2 GiB (check_length): the length's low
         # half.
         length = views.u32[starts].astype(numpy.int64)
-        masked = (((checksums >> 15) | (checksums << 17)) + MASK_DELTA) \
-            & 0xFFFFFFFF
-        intact = masked == views.u32[data + length]
+        intact = intact_records(buffer, views, data, length, self.random)
         if not intact.all():       # damaged records: skipped, as TB does
             data, length = data[intact], length[intact]
         after_step = after_step_ends(views, data, length)

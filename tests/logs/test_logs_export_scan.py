@@ -10,12 +10,16 @@ same tags in the same order.
 import os
 import struct
 
+import crc32c
+import numpy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tensorboard.compat.proto import event_pb2, summary_pb2
 
-from spyder_tblogs.logs import export, export_scan
-from spyder_tblogs.logs.records import frame_record
+from spyder_tblogs.logs import export, export_scan, record_groups
+from spyder_tblogs.logs.records import (
+    MASK_DELTA, frame_record, mask_crc, masked_crc32c,
+)
 
 FUZZ = settings(max_examples=150, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,
@@ -166,3 +170,109 @@ def test_the_scan_keeps_what_the_reader_keeps(
     states = export._read({path: len(written)}, 0, 1, None)
     assert (_as_bytes(export_scan.run_series([path]))
             == _as_bytes(export._run_series([path], states)))
+
+
+@FUZZ
+@given(data=st.data(), count=st.integers(1, 200), size=st.integers(0, 70),
+       same_damage=st.booleans())
+def test_records_of_one_length_are_checked_together_exactly(
+        data, count, size, same_damage):
+    # Real framing around random data; some records damaged in their data
+    # or their footer, all the same way or each its own.
+    payloads = [data.draw(st.binary(min_size=size, max_size=size))
+                for _ in range(min(count, 3))]
+    framed = [bytearray(frame_record(payloads[index % len(payloads)]))
+              for index in range(count)]
+    damaged = data.draw(st.sets(st.integers(0, count - 1), max_size=4))
+    flip = None
+    for index in sorted(damaged):
+        if flip is None or not same_damage:
+            flip = (data.draw(st.integers(12, 12 + size + 3)),
+                    1 << data.draw(st.integers(0, 7)))
+        framed[index][flip[0]] ^= flip[1]
+    buffer = b"".join(framed)
+    starts = numpy.arange(count, dtype=numpy.int64) * (size + 16)
+    intact = record_groups.intact_records(
+        buffer, record_groups.RecordViews(buffer), starts + 12,
+        numpy.full(count, size, numpy.int64), numpy.random.default_rng())
+    expected = [masked_crc32c(bytes(record[12:-4]))
+                == struct.unpack("<I", record[-4:])[0] for record in framed]
+    assert intact.tolist() == expected
+
+
+class _InOrder:
+    """A stand-in for the random order: the records as they come."""
+
+    @staticmethod
+    def permutation(values):
+        return values
+
+
+def _unmasked_rows(framed):
+    """Each record's data and unmasked CRC, as the group check sees it."""
+    rows = []
+    for record in framed:
+        masked = struct.unpack("<I", record[-4:])[0]
+        value = (masked - MASK_DELTA) & 0xFFFFFFFF
+        value = ((value << 15) | (value >> 17)) & 0xFFFFFFFF
+        rows.append(bytes(record[12:-4]) + struct.pack("<I", value))
+    return rows
+
+
+def _footer_cancelling(rows, first, second):
+    """The 32-bit change of row ``second``'s CRC whose effect on the CRC of
+    all the rows end to end cancels that of a bit flipped in row
+    ``first``'s data (solved over GF(2), one column per bit)."""
+    def effect(row, offset, mask):
+        changed = list(rows)
+        flipped = bytearray(changed[row])
+        flipped[offset] ^= mask
+        changed[row] = bytes(flipped)
+        return crc32c.crc32c(b"".join(changed)) ^ crc32c.crc32c(
+            b"".join(rows))
+
+    target = effect(first, 0, 1)
+    size = len(rows[second])
+    columns = [(effect(second, size - 4 + bit // 8, 1 << bit % 8), 1 << bit)
+               for bit in range(32)]
+    solution, pivots = 0, []
+    for column, choice in columns:          # Gaussian elimination
+        for pivot, (pivot_column, pivot_choice) in pivots:
+            if column >> pivot & 1:
+                column ^= pivot_column
+                choice ^= pivot_choice
+        if column:
+            pivots.append((column.bit_length() - 1, (column, choice)))
+    for pivot, (column, choice) in sorted(pivots, reverse=True):
+        if target >> pivot & 1:
+            target ^= column
+            solution ^= choice
+    assert target == 0
+    return solution
+
+
+def test_damage_made_to_cancel_out_is_still_found():
+    # Two damaged records whose effects on the group's CRC cancel when the
+    # records are taken in file order: the random order finds them.
+    count, size = 100, 24
+    framed = [bytearray(frame_record(bytes([index]) * size))
+              for index in range(count)]
+    rows = _unmasked_rows(framed)
+    change = _footer_cancelling(rows, 10, 60)
+    framed[10][12] ^= 1
+    masked = struct.unpack("<I", framed[60][-4:])[0]
+    unmasked = struct.unpack("<I", rows[60][-4:])[0] ^ change
+    framed[60][-4:] = struct.pack("<I", mask_crc(unmasked))
+    buffer = b"".join(framed)
+    assert struct.unpack("<I", framed[60][-4:])[0] != masked
+    views = record_groups.RecordViews(buffer)
+    starts = numpy.arange(count, dtype=numpy.int64) * (size + 16) + 12
+    lengths = numpy.full(count, size, numpy.int64)
+    expected = [index not in (10, 60) for index in range(count)]
+    fooled = record_groups.intact_records(buffer, views, starts, lengths,
+                                          _InOrder())
+    assert fooled.all()              # in file order, the damage cancels
+    for seed in range(5):
+        intact = record_groups.intact_records(
+            buffer, views, starts, lengths, numpy.random.default_rng(seed))
+        assert intact.tolist() == expected
