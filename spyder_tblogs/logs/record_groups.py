@@ -68,7 +68,7 @@ def intact_records(buffer, views, data, length, random):
         size = int(length[group[0]])
         if (len(group) >= _CHECKED_TOGETHER_MIN and size >= 4
                 and _together_intact(views, random.permutation(data[group]),
-                                     size, footers, crc)):
+                                     size, crc)):
             intact[group] = True
             continue
         for index in group.tolist():
@@ -78,7 +78,7 @@ def intact_records(buffer, views, data, length, random):
     return intact
 
 
-def _together_intact(views, data, size, footers, crc):
+def _together_intact(views, data, size, crc):
     """Whether the records of ``size`` bytes at ``data`` are all intact
     (see ``intact_records``)."""
     # Each record and its footer as a row: 8-byte words, the last one

@@ -56,6 +56,8 @@ def spyder_main_window():
 
     CONF.set("tours", "show_tour_message", False)
     CONF.set("main", "single_instance", False)
+    # No network in the tests (nor in CI): no look for Spyder updates.
+    CONF.set("update_manager", "check_updates_on_startup", False)
     # Other tests in the same process may have disabled the plugin.
     CONF.set(PLUGIN_REGISTRY._external_plugins_conf_section,
              "tblogs/enable", True)
@@ -76,6 +78,11 @@ def spyder_main_window():
         try:
             if not state["closed"]:
                 window.close()
+            # The console shuts its kernels down in QThreads of its own:
+            # one still running when the interpreter exits makes Qt abort.
+            from spyder.plugins.ipythonconsole.utils.kernel_handler import (
+                KernelHandler)
+            KernelHandler.wait_all_shutdown_threads()
         finally:
             kill_processes(tensorboard_processes())
             # The console's kernels end with the window; kill whatever did
