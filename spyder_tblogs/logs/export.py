@@ -26,7 +26,7 @@ __all__ = ["export_scalars", "ExportError", "EXPORT_COLUMNS", "FORMATS"]
 
 EXPORT_COLUMNS = ("run", "tag", "step", "wall_time", "value")
 FORMATS = ("csv", "parquet")
-_CSV_HEADER = ",".join(EXPORT_COLUMNS) + "\n"
+_CSV_HEADER = (",".join(EXPORT_COLUMNS) + "\n").encode("utf-8")
 # Bytes of event files read per batch: bounds the points held at once
 # (a scalar point is 24 bytes, from about 40 bytes on disk).
 BATCH_BYTES = 64 * 1024 * 1024
@@ -123,7 +123,7 @@ def _run_series(paths, states):
 class _CsvSink:
     def __init__(self, sink):
         self.sink = sink
-        sink.write_text(_CSV_HEADER)
+        sink.write_bytes(_CSV_HEADER)
 
     def write(self, run, series):
         from spyder_tblogs.logs.export_csv import csv_chunks
@@ -263,7 +263,7 @@ def _export_csv(sink, part_dir, runs, workers, progress, total, batch_bytes,
     if remote is not None:
         return _export(_CsvSink(sink), runs, workers, progress, total,
                        batch_bytes, remote)
-    sink.write_text(_CSV_HEADER)
+    sink.write_bytes(_CSV_HEADER)
     count = start = 0
     if workers > 1 and len(runs) > 1 and total >= PARALLEL_MIN_BYTES:
         try:

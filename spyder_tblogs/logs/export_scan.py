@@ -11,12 +11,12 @@ Only framing happens a record at a time, in a loop that does nothing
 else. Everything else is done a chunk at a time with numpy
 (:mod:`~spyder_tblogs.logs.record_groups`): the data checksums are checked
 a group of records of one length at a time, the records are grouped by
-layout (the bytes after the step,
-but the value), and the groups of a layout known to hold one scalar are
-decoded at once; lone values of a tag known to hold no scalar (histograms,
-images) are grouped by tag and passed over. The protobuf parser takes the
-rest in file order: the first record of each new layout or tag (which
-teaches the scan about it), and whatever else there is.
+layout (the bytes after the step, but the value), and the groups of a
+layout known to hold one scalar are decoded at once; lone values of a tag
+known to hold no scalar (histograms, images) are grouped by tag and passed
+over. The protobuf parser takes the rest in file order: the first record
+of each new layout or tag (which teaches the scan about it), and whatever
+else there is.
 """
 
 import heapq
@@ -222,12 +222,6 @@ class _FileScan:
     def _parse(self, index, record, after_step, event):
         """Take one record through the protobuf parser."""
         if after_step:
-            # One value of a tag known to hold no scalar (a histogram, an
-            # image): nothing to take, no parse.
-            if record[after_step] == 0x2A:
-                tag = _lone_value_tag(record, after_step)
-                if tag is not None and self._holds_no_scalar(tag):
-                    return
             if record[after_step:-4] in self.layouts:
                 after_step = 0    # known not to be one scalar
         try:
@@ -322,34 +316,3 @@ class _FileScan:
                     [points for _, points in pieces])[order]
             entry[_POINTS].frombytes(
                 numpy.ascontiguousarray(points).reshape(-1).view(numpy.uint8))
-
-
-def _lone_value_tag(data, start):
-    """The tag (bytes) of an event whose bytes from ``start`` on are its
-    summary holding one value whose first field is its tag; else None."""
-    # 0x2A: Event.summary; 0x0A: Summary.value, then Value.tag.
-    summary_size, at = _varint(data, start + 1)
-    if (at is None or at + summary_size != len(data) or at == len(data)
-            or data[at] != 0x0A):
-        return None
-    value_size, at = _varint(data, at + 1)
-    if (at is None or at + value_size != len(data) or at == len(data)
-            or data[at] != 0x0A):
-        return None
-    tag_size, at = _varint(data, at + 1)
-    if at is None or at + tag_size > len(data):
-        return None
-    return data[at:at + tag_size]
-
-
-def _varint(data, at):
-    """``(value, position after it)`` of the varint at ``at``; ``(0, None)``
-    if the data ends in it or it is longer than 5 bytes."""
-    value = shift = 0
-    for position in range(at, min(at + 5, len(data))):
-        byte = data[position]
-        value |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            return value, position + 1
-        shift += 7
-    return 0, None

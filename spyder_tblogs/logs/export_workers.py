@@ -56,9 +56,6 @@ class PathSink:
     def __init__(self, stream):
         self.stream = stream
 
-    def write_text(self, text):
-        self.stream.write(text.encode("utf-8"))
-
     def write_bytes(self, data):
         self.stream.write(data)
 
@@ -84,19 +81,19 @@ class StreamSink:
     """A text stream of the caller."""
 
     def __init__(self, stream):
-        self.write_text = stream.write
+        self._write = stream.write
 
     def write_bytes(self, data):
         """Write UTF-8 bytes of whole rows."""
-        self.write_text(data.decode("utf-8"))
+        self._write(data.decode("utf-8"))
 
     def copy(self, path, start, end):
         decoder = codecs.getincrementaldecoder("utf-8")()
         with open(path, "rb") as part:
             part.seek(start)
             for block in _blocks(part, end - start):
-                self.write_text(decoder.decode(block))
-        self.write_text(decoder.decode(b"", final=True))
+                self._write(decoder.decode(block))
+        self._write(decoder.decode(b"", final=True))
 
 
 def _blocks(stream, count):

@@ -192,14 +192,15 @@ def _holds(views, starts, sizes, span):
 def lone_value_tags(views, data, length, after_step):
     """``(found, tag starts, tag sizes)`` of records whose summary (at
     ``after_step``) holds one value whose first field is its tag, with
-    sizes of up to 2 varint bytes (``found`` is False for the others)."""
+    sizes below 2 MiB (``found`` is False for the others: the parser
+    takes them)."""
     end = data + length
     last = len(views.u8) - 1
     found = views.u8[data + after_step] == 0x2A
     at = data + after_step + 1
     for field_end_is_record_end in (True, True, False):
         found &= at < end
-        size, at, valid = _short_varint(views, numpy.minimum(at, last - 1))
+        size, at, valid = _short_varint(views, numpy.minimum(at, last - 2))
         found &= valid
         if field_end_is_record_end:
             found &= (at + size == end) & (at < end)
@@ -211,14 +212,17 @@ def lone_value_tags(views, data, length, after_step):
 
 
 def _short_varint(views, at):
-    """``(value, position after it, valid)`` of the varints of 1 or 2 bytes
-    at ``at``."""
-    first = views.u8[at].astype(numpy.int64)
-    second = views.u8[at + 1].astype(numpy.int64)
-    one = first < 0x80
-    valid = one | (second < 0x80)
-    value = numpy.where(one, first, (first & 0x7F) | (second << 7))
-    return value, at + numpy.where(one, 1, 2), valid
+    """``(value, position after it, valid)`` of the varints of up to 3
+    bytes at ``at``."""
+    value = numpy.zeros(len(at), numpy.int64)
+    size = numpy.zeros(len(at), numpy.int64)
+    ended = numpy.zeros(len(at), bool)
+    for index in range(3):
+        byte = views.u8[at + index].astype(numpy.int64)
+        value |= numpy.where(ended, 0, (byte & 0x7F) << 7 * index)
+        size = numpy.where(ended, size, index + 1)
+        ended |= byte < 0x80
+    return value, at + size, ended
 
 
 def decode_scalars(views, data, length, after_step):

@@ -65,10 +65,10 @@ def _histogram(tag, number):
     return value
 
 
-def _text(tag, number):
+def _text(tag, number, repeat=1):
     value = summary_pb2.Summary.Value(tag=tag)
     value.tensor.dtype = 7                       # DT_STRING
-    value.tensor.string_val.append(b"%r" % number)
+    value.tensor.string_val.append(b"%r" % number * repeat)
     value.metadata.plugin_data.plugin_name = "text"
     return value
 
@@ -76,10 +76,13 @@ def _text(tag, number):
 VALUE_KINDS = {"simple": _simple, "tensor": _tensor,
                "tensor+meta": lambda tag, number: _tensor(tag, number,
                                                           "scalars"),
-               "histogram": _histogram, "text": _text}
+               "histogram": _histogram, "text": _text,
+               # Sizes of 3 varint bytes (over 16 kB).
+               "long text": lambda tag, number: _text(tag, number, 2000)}
 # How a tag is written at each step. "tf2": TF2's tf.summary writes the
 # plugin metadata once, then bare tensors.
-WRITING = ["simple", "tf2", "tensor+meta", "tensor", "histogram", "text"]
+WRITING = ["simple", "tf2", "tensor+meta", "tensor", "histogram", "text",
+           "long text"]
 
 
 @st.composite
